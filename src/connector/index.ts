@@ -1,0 +1,3 @@
+export * from './types.js';
+export * from './errors.js';
+export { defineConnector, ConnectorParamsError, type Connector, type ConnectorDefinition } from './define-connector.js';
