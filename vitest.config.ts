@@ -1,8 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^sluice\/connectors\/(.*)$/, replacement: here('./connectors/$1/index.ts') },
+      { find: /^sluice$/, replacement: here('./src/index.ts') },
+    ],
+  },
   test: {
-    include: ['test/**/*.test.ts', 'connectors/**/*.test.ts'],
+    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import type { FilesConnectorOptions } from './types.js';
+
+export const DEFAULT_IGNORE: readonly string[] = ['node_modules/**', '.git/**', 'dist/**'];
+export const DEFAULT_MAX_FILE_BYTES = 256 * 1024;
+export const DEFAULT_PAGE_SIZE = 200;
+
+/**
+ * Every field is optional in the schema, defaults are applied at read time: a schema default
+ * would make the field required in the parsed type, and then `files.files()` would demand it.
+ * `root` is optional here only because it may come from the run input instead.
+ */
+export const filesParamsSchema = z.object({
+  root: z.string().min(1).optional(),
+  include: z.array(z.string().min(1)).optional(),
+  ignore: z.array(z.string().min(1)).optional(),
+  maxFileBytes: z.number().int().positive().optional(),
+  pageSize: z.number().int().positive().max(10_000).optional(),
+});
+
+export type FilesParams = z.infer<typeof filesParamsSchema>;
+
+/** Params with every default filled in, ready for one page read. */
+export interface ResolvedSettings {
+  include: string[] | undefined;
+  ignore: string[];
+  maxFileBytes: number;
+  pageSize: number;
+  useGit: boolean;
+}
+
+export function resolveSettings(params: FilesParams, options: FilesConnectorOptions): ResolvedSettings {
+  return {
+    include: params.include,
+    ignore: params.ignore ?? options.defaultIgnore ?? [...DEFAULT_IGNORE],
+    maxFileBytes: params.maxFileBytes ?? options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+    pageSize: params.pageSize ?? options.pageSize ?? DEFAULT_PAGE_SIZE,
+    useGit: options.useGit ?? true,
+  };
+}

@@ -1,0 +1,38 @@
+import type { CredentialProvider } from '../connector/types.js';
+import type { Pipeline } from '../pipeline/define-pipeline.js';
+import { validateConfig } from './validate.js';
+
+export interface WorkerOptions {
+  /** Jobs one worker process runs at once per queue. Default 8. */
+  concurrency?: number;
+  /** How long a job's lock lasts before another worker may take it over after a crash. Default 30 s. */
+  lockDurationMs?: number;
+  /** How often workers look for jobs whose worker died. Default 15 s. */
+  stalledIntervalMs?: number;
+}
+
+export interface ProgressOptions {
+  /** Events kept per user stream (approximate trim). Default 1000. */
+  maxEvents?: number;
+  /** Least time between two progress events of one run from one worker. Default 250 ms. */
+  intervalMs?: number;
+  /** `item.failed` events a run emits at most; later failures are still counted. Default 100. */
+  maxItemFailures?: number;
+}
+
+export interface SluiceConfig {
+  pipelines: readonly Pipeline<any>[];
+  /** Redis URL. Default: `REDIS_URL`, else redis://127.0.0.1:6379. */
+  redis?: string;
+  /** Prefix of every Redis key and queue. Default `sluice`. */
+  prefix?: string;
+  /** Resolves a user's credentials for a connector at run time. Default: environment tokens (`GITHUB_TOKEN`). */
+  credentials?: CredentialProvider;
+  worker?: WorkerOptions;
+  progress?: ProgressOptions;
+}
+
+export function defineConfig(config: SluiceConfig): SluiceConfig {
+  validateConfig(config);
+  return config;
+}

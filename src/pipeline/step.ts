@@ -1,0 +1,56 @@
+/** What a step knows about the record it is transforming. */
+export interface RecordContext {
+  /** Id the document will have in the sink. */
+  id: string;
+  /** Id of the source record it came from. */
+  sourceId: string;
+  userId: string;
+  runId: string;
+}
+
+/** One value on its way through a pipeline. */
+export interface StepItem<T> {
+  context: RecordContext;
+  value: T;
+}
+
+export type StepOutcome<O> =
+  | { ok: true; items: StepItem<O>[] }
+  | { ok: false; reason: string };
+
+/**
+ * A transform over a batch of values. It returns one outcome per input, in order, so one bad record
+ * fails that record and not the batch. LLM steps implement this to batch and rate-limit their calls.
+ */
+export interface Step<I, O> {
+  readonly name: string;
+  /** Bump to reprocess records whose source content did not change. */
+  readonly version?: string;
+  run(items: StepItem<I>[]): Promise<StepOutcome<O>[]>;
+}
+
+export function errorReason(error: unknown): string {
+  if (error instanceof Error) return `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`;
+  return String(error);
+}
+
+/** A step that handles one value at a time; an exception fails only that value. */
+export function perItemStep<I, O>(
+  name: string,
+  transform: (item: StepItem<I>) => Promise<StepItem<O>[]> | StepItem<O>[],
+): Step<I, O> {
+  return {
+    name,
+    async run(items) {
+      return Promise.all(
+        items.map(async (item): Promise<StepOutcome<O>> => {
+          try {
+            return { ok: true, items: await transform(item) };
+          } catch (error) {
+            return { ok: false, reason: `${name}: ${errorReason(error)}` };
+          }
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/** Version of the event format; readers ignore events of a newer major version they don't know. */
+export const PROGRESS_EVENT_VERSION = 1;
+
+export type RunStatus = 'running' | 'completed' | 'failed';
+
+export interface RunCounts {
+  /** Records the sources listed so far. */
+  discovered: number;
+  /** Records that went through the steps and reached the sink. */
+  processed: number;
+  /** Records left alone because their content did not change. */
+  skipped: number;
+  /** Records (or source items) that failed; the run goes on without them. */
+  failed: number;
+  /** Records the sink actually wrote. */
+  written: number;
+  /** Total records, when every source has told us. */
+  total?: number;
+}
+
+/** The whole truth about one run: every progress event carries it, so a reader that missed events catches up. */
+export interface RunSnapshot {
+  runId: string;
+  pipeline: string;
+  userId: string;
+  status: RunStatus;
+  counts: RunCounts;
+  startedAt: string;
+  finishedAt?: string;
+  error?: string;
+  /** Increases with every change of the run; events never go backwards. */
+  seq: number;
+}
+
+interface EventBase {
+  v: typeof PROGRESS_EVENT_VERSION;
+  runId: string;
+  pipeline: string;
+  at: string;
+}
+
+export type RunEvent =
+  | (EventBase & { type: 'run.started'; run: RunSnapshot })
+  | (EventBase & { type: 'run.progress'; run: RunSnapshot })
+  | (EventBase & { type: 'run.completed'; run: RunSnapshot })
+  | (EventBase & { type: 'run.failed'; run: RunSnapshot })
+  | (EventBase & { type: 'item.failed'; item: { id: string; reason: string } });
+
+export type RunEventType = RunEvent['type'];
+
+/** An event as read back from a user's stream: `id` is the stream id to resume from. */
+export type ProgressEntry = RunEvent & { id: string };

@@ -1,0 +1,95 @@
+import type { Redis } from 'ioredis';
+import type { KeyBuilder } from '../runtime/keys.js';
+import { runScript } from '../runtime/scripts.js';
+import { PROGRESS_EVENT_VERSION, type RunEvent, type RunSnapshot } from './events.js';
+
+export interface ProgressPublisherOptions {
+  maxEvents: number;
+  intervalMs: number;
+}
+
+interface Pending {
+  latest?: RunSnapshot;
+  lastSentAt: number;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * Writes progress events. Final events go out at once; `run.progress` is coalesced per run so a
+ * 10,000-record run emits a handful of events, each with the full counts.
+ */
+export class ProgressPublisher {
+  private readonly pending = new Map<string, Pending>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeyBuilder,
+    private readonly options: ProgressPublisherOptions,
+  ) {}
+
+  /** Publishes a run event now. Returns its stream id, or null if a newer state was already out. */
+  async publishRun(type: 'run.started' | 'run.progress' | 'run.completed' | 'run.failed', run: RunSnapshot): Promise<string | null> {
+    if (type !== 'run.progress') this.cancel(run.runId);
+    const event: RunEvent = { v: PROGRESS_EVENT_VERSION, type, runId: run.runId, pipeline: run.pipeline, at: new Date().toISOString(), run };
+    return this.append(run.userId, run.runId, run.seq, event, run);
+  }
+
+  async publishItemFailed(run: { runId: string; pipeline: string; userId: string }, item: { id: string; reason: string }): Promise<string | null> {
+    const event: RunEvent = { v: PROGRESS_EVENT_VERSION, type: 'item.failed', runId: run.runId, pipeline: run.pipeline, at: new Date().toISOString(), item };
+    return this.append(run.userId, run.runId, 0, event, undefined);
+  }
+
+  /** Coalesced progress: at most one event per run per interval, always carrying the latest counts. */
+  report(run: RunSnapshot): void {
+    const entry = this.pending.get(run.runId) ?? { lastSentAt: 0 };
+    this.pending.set(run.runId, entry);
+    if (!entry.latest || entry.latest.seq < run.seq) entry.latest = run;
+    if (entry.timer) return;
+    const wait = Math.max(0, entry.lastSentAt + this.options.intervalMs - Date.now());
+    entry.timer = setTimeout(() => this.send(run.runId), wait);
+  }
+
+  /** Sends every coalesced event still waiting; call before a worker exits. */
+  async flush(): Promise<void> {
+    for (const runId of [...this.pending.keys()]) this.send(runId);
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private send(runId: string): void {
+    const entry = this.pending.get(runId);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    this.pending.delete(runId);
+    if (!entry.latest) return;
+    const latest = entry.latest;
+    const task = this.publishRun('run.progress', latest)
+      .catch(() => undefined) // a lost progress event is repaired by the next one, which carries full counts
+      .finally(() => this.inFlight.delete(task));
+    this.inFlight.add(task);
+    // Remember when we sent so the next report waits out the interval.
+    this.pending.set(runId, { lastSentAt: Date.now() });
+    setTimeout(() => {
+      const idle = this.pending.get(runId);
+      if (idle && !idle.latest && !idle.timer) this.pending.delete(runId);
+    }, this.options.intervalMs).unref();
+  }
+
+  private cancel(runId: string): void {
+    const entry = this.pending.get(runId);
+    if (entry) clearTimeout(entry.timer);
+    this.pending.delete(runId);
+  }
+
+  private async append(userId: string, runId: string, seq: number, event: RunEvent, run: RunSnapshot | undefined): Promise<string | null> {
+    const keys = this.keys.progress(userId);
+    const id = await runScript<string | null>(this.redis, 'publish-progress', [keys.events, keys.snapshot], [
+      runId,
+      seq,
+      JSON.stringify(event),
+      run ? JSON.stringify(run) : '',
+      this.options.maxEvents,
+    ]);
+    return id ?? null;
+  }
+}

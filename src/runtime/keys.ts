@@ -1,0 +1,31 @@
+/**
+ * Every Redis key Sluice uses is built here. Keys are hash-tagged so each Lua script touches one
+ * slot on Redis Cluster: a run, its sink and its sync state share the tag `{pipeline:user}`;
+ * a user's progress stream and snapshot share `{user}`.
+ */
+export function createKeys(prefix: string) {
+  const scope = (pipelineId: string, userId: string) => `{${pipelineId}:${userId}}`;
+  return {
+    prefix,
+    /** BullMQ's own prefix; its keys carry the tag `{prefix}`. */
+    bullPrefix: `{${prefix}}`,
+    run(pipelineId: string, userId: string, runId: string) {
+      const base = `${prefix}:run:${scope(pipelineId, userId)}:${runId}`;
+      return { state: base, pending: `${base}:pending`, done: `${base}:done`, pages: `${base}:pages`, failures: `${base}:failures` };
+    },
+    activeRun: (pipelineId: string, userId: string) => `${prefix}:active:${scope(pipelineId, userId)}`,
+    sync: (pipelineId: string, userId: string) => `${prefix}:sync:${scope(pipelineId, userId)}`,
+    sink(pipelineId: string, userId: string) {
+      const base = `${prefix}:docs:${scope(pipelineId, userId)}`;
+      return { documents: base, hashes: `${base}:hashes`, stats: `${base}:stats` };
+    },
+    connectorState: (connector: string, userId: string, key: string) =>
+      `${prefix}:connector:{${connector}:${userId}}:${key}`,
+    progress(userId: string) {
+      const base = `${prefix}:progress:{${userId}}`;
+      return { events: `${base}:events`, snapshot: `${base}:snapshot` };
+    },
+  };
+}
+
+export type KeyBuilder = ReturnType<typeof createKeys>;

@@ -1,0 +1,47 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Sink, SinkScope, SinkWriter } from './types.js';
+
+export interface JsonlSinkOptions {
+  /** File path; `{pipeline}` and `{user}` are replaced. Default `.sluice/out/{pipeline}/{user}.jsonl`. */
+  path?: string;
+}
+
+/**
+ * Appends one JSON line per document. Content hashes live in Redis so unchanged records are never
+ * appended again. Lines are appended before their hashes are recorded: a crash in between can
+ * repeat a line, never lose one; readers keep the last line per `id`.
+ */
+export function jsonlSink<T = unknown>(options: JsonlSinkOptions = {}): Sink<T> {
+  const template = options.path ?? '.sluice/out/{pipeline}/{user}.jsonl';
+  return { kind: 'jsonl', open: (scope) => openJsonlWriter<T>(scope, template) };
+}
+
+function openJsonlWriter<T>(scope: SinkScope, template: string): SinkWriter<T> {
+  const keys = scope.keys.sink(scope.pipelineId, scope.userId);
+  const file = resolve(template.replaceAll('{pipeline}', scope.pipelineId).replaceAll('{user}', encodeURIComponent(scope.userId)));
+  const changed: SinkWriter<T>['changed'] = async (entries) => {
+    if (entries.length === 0) return new Set();
+    const stored = await scope.redis.hmget(keys.hashes, ...entries.map((e) => e.sourceId));
+    return new Set(entries.filter((e, i) => stored[i] !== e.hash).map((e) => e.sourceId));
+  };
+  return {
+    changed,
+    async write(entries) {
+      const todo = await changed(entries);
+      const fresh = entries.filter((e) => todo.has(e.sourceId));
+      if (fresh.length > 0) {
+        const updatedAt = new Date().toISOString();
+        const lines = fresh.flatMap((e) =>
+          e.documents.map((d) => JSON.stringify({ id: d.id, sourceId: e.sourceId, hash: e.hash, value: d.value, updatedAt })),
+        );
+        await mkdir(dirname(file), { recursive: true });
+        if (lines.length > 0) await appendFile(file, `${lines.join('\n')}\n`);
+        const multi = scope.redis.multi().hset(keys.hashes, ...fresh.flatMap((e) => [e.sourceId, e.hash]));
+        multi.hincrby(keys.stats, 'records', fresh.length).hincrby(keys.stats, 'documents', lines.length);
+        await multi.exec();
+      }
+      return { written: fresh.length, unchanged: entries.length - fresh.length };
+    },
+  };
+}

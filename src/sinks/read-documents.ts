@@ -1,0 +1,25 @@
+import type { Redis } from 'ioredis';
+import type { KeyBuilder } from '../runtime/keys.js';
+import type { StoredDocument } from './redis-sink.js';
+
+/** Reads every document the Redis sink holds for a pipeline and user. */
+export async function readDocuments<T = unknown>(
+  redis: Redis,
+  keys: KeyBuilder,
+  pipelineId: string,
+  userId: string,
+): Promise<StoredDocument<T>[]> {
+  const key = keys.sink(pipelineId, userId).documents;
+  const documents: StoredDocument<T>[] = [];
+  let cursor = '0';
+  do {
+    const [next, flat] = await redis.hscan(key, cursor, 'COUNT', 500);
+    for (let i = 1; i < flat.length; i += 2) documents.push(JSON.parse(flat[i]!) as StoredDocument<T>);
+    cursor = next;
+  } while (cursor !== '0');
+  return documents.sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+export async function countDocuments(redis: Redis, keys: KeyBuilder, pipelineId: string, userId: string): Promise<number> {
+  return redis.hlen(keys.sink(pipelineId, userId).documents);
+}
