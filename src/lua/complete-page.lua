@@ -1,0 +1,43 @@
+-- Records a discovered page: registers its batches and the next page as pending, checkpoints the
+-- cursor, and removes the page itself from pending, atomically. Safe to repeat after a crash.
+-- KEYS[1] state  KEYS[2] pending  KEYS[3] done  KEYS[4] pages (pageId -> batch count)
+-- KEYS[5] failures list  KEYS[6] active run  KEYS[7] sync hash
+-- ARGV[1] runId  ARGV[2] pageId  ARGV[3] batch count  ARGV[4] next pageId or ''  ARGV[5] source ('s0')
+-- ARGV[6] next cursor or ''  ARGV[7] records discovered  ARGV[8] unchanged (304)  ARGV[9] failed items
+-- ARGV[10] total or ''  ARGV[11] watermark or ''  ARGV[12] now  ARGV[13..] failure lines
+-- Returns { outcome, snapshot... }: outcome 0 = run not running, 1 = recorded, 2 = recorded and run completed.
+-- @include run-snapshot
+-- @include finish-if-drained
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return { 0, runSnapshot(KEYS[1]) } end
+local pageId, batches = ARGV[2], tonumber(ARGV[3])
+local previous = redis.call('HGET', KEYS[4], pageId)
+if not previous then
+  redis.call('HINCRBY', KEYS[1], 'discovered', tonumber(ARGV[7]) + tonumber(ARGV[8]))
+  redis.call('HINCRBY', KEYS[1], 'skipped', tonumber(ARGV[8]))
+  redis.call('HINCRBY', KEYS[1], 'failed', tonumber(ARGV[9]))
+  if ARGV[10] ~= '' then
+    redis.call('HINCRBY', KEYS[1], 'totalSum', tonumber(ARGV[10]))
+    redis.call('HINCRBY', KEYS[1], 'totalKnown', 1)
+  end
+  for i = 13, #ARGV do redis.call('LPUSH', KEYS[5], ARGV[i]) end
+  if #ARGV >= 13 then redis.call('LTRIM', KEYS[5], 0, 49) end
+else
+  -- A retry read the page again and got fewer batches: forget the ones that will never come.
+  for i = batches, tonumber(previous) - 1 do redis.call('SREM', KEYS[2], pageId .. 'b' .. i) end
+end
+redis.call('HSET', KEYS[4], pageId, batches)
+for i = 0, batches - 1 do
+  local id = pageId .. 'b' .. i
+  if redis.call('SISMEMBER', KEYS[3], id) == 0 then redis.call('SADD', KEYS[2], id) end
+end
+if ARGV[4] ~= '' and redis.call('SISMEMBER', KEYS[3], ARGV[4]) == 0 then redis.call('SADD', KEYS[2], ARGV[4]) end
+redis.call('HSET', KEYS[1], 'cursor:' .. ARGV[5], ARGV[6])
+if ARGV[11] ~= '' then
+  local current = redis.call('HGET', KEYS[1], 'wm:' .. ARGV[5])
+  if not current or ARGV[11] > current then redis.call('HSET', KEYS[1], 'wm:' .. ARGV[5], ARGV[11]) end
+end
+redis.call('SADD', KEYS[3], pageId)
+redis.call('SREM', KEYS[2], pageId)
+redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local finished = finishIfDrained(KEYS[1], KEYS[2], KEYS[6], KEYS[7], ARGV[1], ARGV[12])
+return { 1 + finished, runSnapshot(KEYS[1]) }

@@ -1,0 +1,38 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { CredentialProvider } from '../connector/types.js';
+import type { Pipeline } from '../pipeline/define-pipeline.js';
+import type { ProgressPublisher } from '../progress/publisher.js';
+import type { KeyBuilder } from './keys.js';
+import type { RunStore } from './run-store.js';
+
+/** What job processors share inside one process. */
+export interface RuntimeContext {
+  redis: Redis;
+  keys: KeyBuilder;
+  runs: RunStore;
+  progress: ProgressPublisher;
+  credentials: CredentialProvider;
+  maxItemFailures: number;
+  pipeline(id: string): Pipeline<unknown>;
+  queue(name: string): Queue;
+}
+
+/** One BullMQ Queue per queue name, created on first use and shared by the process. */
+export function createQueueRegistry(connection: Redis, prefix: string) {
+  const queues = new Map<string, Queue>();
+  return {
+    get(name: string): Queue {
+      let queue = queues.get(name);
+      if (!queue) {
+        queue = new Queue(name, { connection, prefix });
+        queues.set(name, queue);
+      }
+      return queue;
+    },
+    async close(): Promise<void> {
+      await Promise.all([...queues.values()].map((q) => q.close()));
+      queues.clear();
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import type { Job } from 'bullmq';
+import type { RuntimeContext } from './context.js';
+import type { BatchJobData } from './jobs.js';
+import { publishItemFailures, publishShardResult } from './publish.js';
+import { runSteps } from './run-steps.js';
+
+/**
+ * Runs the steps over one batch and upserts the results. Records whose content hash (with the
+ * pipeline version) is already in the sink are skipped before any step runs: re-syncs pay only
+ * for what changed.
+ */
+export async function processBatch(rt: RuntimeContext, job: Job<BatchJobData>): Promise<void> {
+  const data = job.data;
+  const pipeline = rt.pipeline(data.pipelineId);
+  const run = rt.keys.run(data.pipelineId, data.userId, data.runId);
+  const [status, done] = await rt.redis.multi().hget(run.state, 'status').sismember(run.done, data.batchId).exec() ?? [];
+  if (status?.[1] !== 'running' || done?.[1] === 1) return;
+
+  const writer = pipeline.sink.open({ pipelineId: data.pipelineId, userId: data.userId, redis: rt.redis, keys: rt.keys });
+  const hashOf = (hash: string) => `${hash}.${pipeline.version}`;
+  const changed = await writer.changed(data.records.map((r) => ({ sourceId: r.id, hash: hashOf(r.hash) })));
+  const todo = data.records.filter((r) => changed.has(r.id));
+
+  const { documents, failures } = await runSteps(pipeline.chain.steps, todo, data);
+  const entries = todo
+    .filter((r) => documents.has(r.id))
+    .map((r) => ({
+      sourceId: r.id,
+      hash: hashOf(r.hash),
+      documents: documents.get(r.id)!.map((item) => ({ id: item.context.id, value: item.value })),
+    }));
+  const { written } = await writer.write(entries);
+
+  const result = await rt.runs.completeBatch(data, {
+    batchId: data.batchId,
+    processed: entries.length,
+    skipped: data.records.length - todo.length,
+    failed: failures.length,
+    written,
+    failures,
+  });
+  if (result.outcome === 'ignored') return;
+  await publishItemFailures(rt, result.run, failures);
+  await publishShardResult(rt, result);
+}
+
+/** A batch out of attempts: its records count as failed so the run can still finish. */
+export async function abandonBatch(rt: RuntimeContext, job: Job<BatchJobData>, reason: string): Promise<void> {
+  const data = job.data;
+  const failures = data.records.map((r) => ({ id: r.id, reason }));
+  const result = await rt.runs.completeBatch(data, { batchId: data.batchId, processed: 0, skipped: 0, failed: failures.length, written: 0, failures });
+  if (result.outcome === 'ignored') return;
+  await publishItemFailures(rt, result.run, failures);
+  await publishShardResult(rt, result);
+}

@@ -1,0 +1,88 @@
+import type { Job } from 'bullmq';
+import { SourceResponseError } from '../connector/errors.js';
+import type { Page } from '../connector/types.js';
+import { createConnectorState } from './connector-state.js';
+import type { RuntimeContext } from './context.js';
+import { JOB_BATCH, JOB_PAGE, batchId, jobOptions, pageId, type BatchJobData, type PageJobData } from './jobs.js';
+import { publishItemFailures, publishShardResult } from './publish.js';
+
+/**
+ * Reads one page of a source, registers its batches and the next page as pending (one atomic
+ * call that also checkpoints the cursor), then enqueues them. A crash between the two steps
+ * re-runs this job: the registration is idempotent and job ids are deterministic.
+ */
+export async function processPage(rt: RuntimeContext, job: Job<PageJobData>): Promise<void> {
+  const data = job.data;
+  const pipeline = rt.pipeline(data.pipelineId);
+  const source = pipeline.sources[data.sourceIndex];
+  if (!source) throw new Error(`pipeline "${pipeline.id}" has no source #${data.sourceIndex}`);
+  if ((await rt.runs.status(data)) !== 'running') return;
+
+  const sourceKey = `s${data.sourceIndex}`;
+  const { since, input } = await rt.runs.sourceContext(data, sourceKey);
+  const page = checkPage(
+    source.connector,
+    await source.read(
+      {
+        userId: data.userId,
+        input,
+        since,
+        credentials: async () => rt.credentials({ userId: data.userId, connector: source.connector }),
+        state: createConnectorState(rt.redis, rt.keys, source.connector, data.userId),
+      },
+      data.cursor,
+    ),
+  );
+
+  const thisPage = pageId(data.sourceIndex, data.pageIndex);
+  const nextPage = page.nextCursor ? pageId(data.sourceIndex, data.pageIndex + 1) : undefined;
+  const slices: Page<unknown>['records'][] = [];
+  for (let i = 0; i < page.records.length; i += pipeline.batchSize) slices.push(page.records.slice(i, i + pipeline.batchSize));
+
+  const failures = page.failures ?? [];
+  const result = await rt.runs.completePage(data, {
+    pageId: thisPage,
+    batchCount: slices.length,
+    nextPageId: nextPage,
+    source: sourceKey,
+    nextCursor: page.nextCursor,
+    discovered: page.records.length,
+    unchanged: page.unchanged ?? 0,
+    failures,
+    total: data.pageIndex === 0 ? page.total : undefined,
+    watermark: page.watermark,
+  });
+  if (result.outcome === 'ignored') return;
+
+  const ref = { runId: data.runId, pipelineId: data.pipelineId, userId: data.userId };
+  const queue = rt.queue(pipeline.queue);
+  await queue.addBulk([
+    ...slices.map((records, i) => {
+      const id = batchId(thisPage, i);
+      const batch: BatchJobData = { ...ref, batchId: id, records };
+      return { name: JOB_BATCH, data: batch, opts: jobOptions(pipeline, data.runId, id) };
+    }),
+    ...(nextPage
+      ? [{
+          name: JOB_PAGE,
+          data: { ...ref, sourceIndex: data.sourceIndex, pageIndex: data.pageIndex + 1, cursor: page.nextCursor } satisfies PageJobData,
+          opts: jobOptions(pipeline, data.runId, nextPage),
+        }]
+      : []),
+  ]);
+  await publishItemFailures(rt, result.run, failures);
+  await publishShardResult(rt, result);
+}
+
+/** A connector that returns something other than a page fails the shard with a message naming it. */
+function checkPage(connector: string, page: Page<unknown>): Page<unknown> {
+  if (!page || !Array.isArray(page.records)) throw new SourceResponseError(`${connector}: read() returned no records array`, connector);
+  page.records.forEach((record, i) => {
+    if (typeof record?.id !== 'string' || record.id === '') throw new SourceResponseError(`${connector}: record #${i} has no string id`, connector);
+    if (typeof record.hash !== 'string') throw new SourceResponseError(`${connector}: record "${record.id}" has no content hash`, connector);
+  });
+  if (page.nextCursor !== undefined && typeof page.nextCursor !== 'string') {
+    throw new SourceResponseError(`${connector}: nextCursor must be a string`, connector);
+  }
+  return page;
+}

@@ -1,0 +1,21 @@
+import type { RunSnapshot } from '../progress/events.js';
+import type { RuntimeContext } from './context.js';
+import type { ShardOutcome } from './run-store.js';
+
+/** After a shard: the final event at once when it completed the run, else a coalesced progress event. */
+export async function publishShardResult(rt: RuntimeContext, result: { outcome: ShardOutcome; run: RunSnapshot }): Promise<void> {
+  if (result.outcome === 'completed') await rt.progress.publishRun('run.completed', result.run);
+  else if (result.outcome === 'recorded') rt.progress.report(result.run);
+}
+
+/** `item.failed` events, up to the configured number per run; later failures are only counted. */
+export async function publishItemFailures(
+  rt: RuntimeContext,
+  run: RunSnapshot,
+  failures: readonly { id: string; reason: string }[],
+): Promise<void> {
+  if (failures.length === 0) return;
+  const before = run.counts.failed - failures.length;
+  const room = Math.max(0, rt.maxItemFailures - before);
+  for (const item of failures.slice(0, room)) await rt.progress.publishItemFailed(run, item);
+}

@@ -1,0 +1,42 @@
+import type { SourceRecord } from '../connector/types.js';
+import type { Step, StepItem } from '../pipeline/step.js';
+
+export interface StepsResult {
+  /** Final values per source record id, in order; a record filtered out has an empty list. */
+  documents: Map<string, StepItem<unknown>[]>;
+  failures: { id: string; reason: string }[];
+}
+
+/**
+ * Runs a batch through the steps. A record that fails any step (or any of its fanned-out values
+ * does) is dropped whole and reported, so the sink never holds half of a record.
+ */
+export async function runSteps(
+  steps: readonly Step<unknown, unknown>[],
+  records: readonly SourceRecord<unknown>[],
+  context: { userId: string; runId: string },
+): Promise<StepsResult> {
+  let items: StepItem<unknown>[] = records.map((r) => ({
+    context: { id: r.id, sourceId: r.id, userId: context.userId, runId: context.runId },
+    value: r.data,
+  }));
+  const failed = new Map<string, string>();
+  for (const step of steps) {
+    if (items.length === 0) break;
+    const outcomes = await step.run(items);
+    if (outcomes.length !== items.length) {
+      throw new Error(`step "${step.name}" returned ${outcomes.length} outcomes for ${items.length} inputs`);
+    }
+    const next: StepItem<unknown>[] = [];
+    outcomes.forEach((outcome, i) => {
+      const sourceId = items[i]!.context.sourceId;
+      if (outcome.ok) next.push(...outcome.items);
+      else if (!failed.has(sourceId)) failed.set(sourceId, outcome.reason);
+    });
+    items = next.filter((item) => !failed.has(item.context.sourceId));
+  }
+  const documents = new Map<string, StepItem<unknown>[]>();
+  for (const record of records) if (!failed.has(record.id)) documents.set(record.id, []);
+  for (const item of items) documents.get(item.context.sourceId)?.push(item);
+  return { documents, failures: [...failed].map(([id, reason]) => ({ id, reason })) };
+}

@@ -1,0 +1,148 @@
+import type { Redis } from 'ioredis';
+import type { RunSnapshot, RunStatus } from '../progress/events.js';
+import type { KeyBuilder } from './keys.js';
+import { runScript } from './scripts.js';
+
+/** Identifies a run; every run key is derived from these three. */
+export interface RunRef {
+  runId: string;
+  pipelineId: string;
+  userId: string;
+}
+
+export type ShardOutcome = 'ignored' | 'recorded' | 'completed';
+
+export interface PageCommit {
+  pageId: string;
+  batchCount: number;
+  nextPageId?: string;
+  source: string;
+  nextCursor?: string;
+  discovered: number;
+  unchanged: number;
+  failures: readonly { id: string; reason: string }[];
+  total?: number;
+  watermark?: string;
+}
+
+export interface BatchCommit {
+  batchId: string;
+  processed: number;
+  skipped: number;
+  failed: number;
+  written: number;
+  failures: readonly { id: string; reason: string }[];
+}
+
+/** Run state transitions, each one atomic Lua call over the run's keys. */
+export class RunStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeyBuilder,
+  ) {}
+
+  async start(ref: RunRef, sourceCount: number, input: unknown): Promise<{ runId: string; created: boolean; pendingFirstPages: string[] }> {
+    const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
+    const statePrefix = run.state.slice(0, run.state.length - ref.runId.length);
+    const [created, runId, ...pages] = await runScript<[number, string, ...string[]]>(
+      this.redis,
+      'start-run',
+      [this.keys.activeRun(ref.pipelineId, ref.userId), run.state, run.pending, this.keys.sync(ref.pipelineId, ref.userId)],
+      [ref.runId, ref.pipelineId, ref.userId, now(), sourceCount, JSON.stringify(input ?? {}), statePrefix],
+    );
+    return { runId, created: created === 1, pendingFirstPages: pages };
+  }
+
+  async completePage(ref: RunRef, commit: PageCommit): Promise<{ outcome: ShardOutcome; run: RunSnapshot }> {
+    const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
+    const result = await runScript<[number, (string | null)[]]>(
+      this.redis,
+      'complete-page',
+      [run.state, run.pending, run.done, run.pages, run.failures, this.keys.activeRun(ref.pipelineId, ref.userId), this.keys.sync(ref.pipelineId, ref.userId)],
+      [
+        ref.runId, commit.pageId, commit.batchCount, commit.nextPageId ?? '', commit.source, commit.nextCursor ?? '',
+        commit.discovered, commit.unchanged, commit.failures.length, commit.total ?? '', commit.watermark ?? '', now(),
+        ...failureLines(commit.failures),
+      ],
+    );
+    return decode(ref.runId, result);
+  }
+
+  async completeBatch(ref: RunRef, commit: BatchCommit): Promise<{ outcome: ShardOutcome; run: RunSnapshot }> {
+    const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
+    const result = await runScript<[number, (string | null)[]]>(
+      this.redis,
+      'complete-batch',
+      [run.state, run.pending, run.done, run.failures, this.keys.activeRun(ref.pipelineId, ref.userId), this.keys.sync(ref.pipelineId, ref.userId)],
+      [ref.runId, commit.batchId, commit.processed, commit.skipped, commit.failed, commit.written, now(), ...failureLines(commit.failures)],
+    );
+    return decode(ref.runId, result);
+  }
+
+  async fail(ref: RunRef, reason: string): Promise<{ changed: boolean; run: RunSnapshot }> {
+    const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
+    const [changed, fields] = await runScript<[number, (string | null)[]]>(
+      this.redis,
+      'fail-run',
+      [run.state, this.keys.activeRun(ref.pipelineId, ref.userId)],
+      [ref.runId, reason.slice(0, 2000), now()],
+    );
+    return { changed: changed === 1, run: toSnapshot(ref.runId, fields) };
+  }
+
+  async snapshot(ref: RunRef): Promise<RunSnapshot> {
+    return toSnapshot(ref.runId, await this.redis.hmget(this.keys.run(ref.pipelineId, ref.userId, ref.runId).state, ...SNAPSHOT_FIELDS));
+  }
+
+  async status(ref: RunRef): Promise<RunStatus | undefined> {
+    return ((await this.redis.hget(this.keys.run(ref.pipelineId, ref.userId, ref.runId).state, 'status')) ?? undefined) as RunStatus | undefined;
+  }
+
+  /** Per-source fields of a run: the `since` watermark fixed at start, and the run input. */
+  async sourceContext(ref: RunRef, source: string): Promise<{ since?: string; input: Record<string, unknown> }> {
+    const [since, input] = await this.redis.hmget(this.keys.run(ref.pipelineId, ref.userId, ref.runId).state, `since:${source}`, 'input');
+    return { since: since ?? undefined, input: input ? (JSON.parse(input) as Record<string, unknown>) : {} };
+  }
+
+  async recentFailures(ref: RunRef): Promise<{ id: string; reason: string }[]> {
+    const lines = await this.redis.lrange(this.keys.run(ref.pipelineId, ref.userId, ref.runId).failures, 0, 49);
+    return lines.map((line) => JSON.parse(line) as { id: string; reason: string });
+  }
+}
+
+/** The same fields, in the same order, as src/lua/run-snapshot.lua. */
+const SNAPSHOT_FIELDS = ['status', 'seq', 'discovered', 'processed', 'skipped', 'failed', 'written', 'totalSum', 'totalKnown', 'sources', 'startedAt', 'finishedAt', 'error', 'pipeline', 'user'];
+
+const now = () => new Date().toISOString();
+
+function failureLines(failures: readonly { id: string; reason: string }[]): string[] {
+  return failures.slice(0, 50).map((f) => JSON.stringify({ id: f.id, reason: f.reason.slice(0, 500) }));
+}
+
+function decode(runId: string, [outcome, fields]: [number, (string | null)[]]): { outcome: ShardOutcome; run: RunSnapshot } {
+  return { outcome: outcome === 2 ? 'completed' : outcome === 1 ? 'recorded' : 'ignored', run: toSnapshot(runId, fields) };
+}
+
+function toSnapshot(runId: string, fields: (string | null)[]): RunSnapshot {
+  const [status, seq, discovered, processed, skipped, failed, written, totalSum, totalKnown, sources, startedAt, finishedAt, error, pipeline, user] = fields;
+  const int = (v: string | null | undefined) => Number(v ?? 0);
+  const totalIsKnown = int(sources) > 0 && int(totalKnown) >= int(sources);
+  return {
+    runId,
+    pipeline: pipeline ?? '',
+    userId: user ?? '',
+    status: (status ?? 'failed') as RunStatus,
+    counts: {
+      discovered: int(discovered),
+      processed: int(processed),
+      skipped: int(skipped),
+      failed: int(failed),
+      written: int(written),
+      ...(totalIsKnown ? { total: int(totalSum) } : {}),
+    },
+    startedAt: startedAt ?? '',
+    ...(finishedAt ? { finishedAt } : {}),
+    ...(error ? { error } : {}),
+    seq: int(seq),
+  };
+}

@@ -1,0 +1,133 @@
+import type { Redis } from 'ioredis';
+import type { SluiceConfig } from '../config/define-config.js';
+import type { Pipeline } from '../pipeline/define-pipeline.js';
+import type { ProgressEntry, RunSnapshot } from '../progress/events.js';
+import { ProgressPublisher } from '../progress/publisher.js';
+import { readEvents, readSnapshot, type ReadEventsOptions } from '../progress/reader.js';
+import { readDocuments } from '../sinks/read-documents.js';
+import type { StoredDocument } from '../sinks/redis-sink.js';
+import { createQueueRegistry, type RuntimeContext } from './context.js';
+import { environmentCredentials } from './credentials.js';
+import { InvalidInputError, newRunId, parseUserId } from './ids.js';
+import { JOB_PAGE, jobOptions, pageId, type PageJobData } from './jobs.js';
+import { createKeys, type KeyBuilder } from './keys.js';
+import { createRedis, DEFAULT_REDIS_URL } from './redis.js';
+import { RunStore } from './run-store.js';
+import { startWorkers, type SluiceWorker } from './worker.js';
+
+export interface StartRunOptions {
+  userId: string;
+  /** Per-run input for the sources (e.g. `{ repos: ['octo/hello'] }`), stored with the run. */
+  input?: Record<string, unknown>;
+}
+
+export interface StartedRun {
+  runId: string;
+  /** False when a run of this pipeline was already going for the user: that run is returned. */
+  created: boolean;
+}
+
+export interface WorkerStartOptions {
+  /** Only serve the queues of these pipelines. Default: all. */
+  pipelines?: readonly string[];
+  concurrency?: number;
+}
+
+export interface Sluice {
+  readonly config: SluiceConfig;
+  readonly keys: KeyBuilder;
+  readonly redis: Redis;
+  startRun(pipelineId: string, options: StartRunOptions): Promise<StartedRun>;
+  startWorker(options?: WorkerStartOptions): SluiceWorker;
+  /** Every run of a user as last published, newest first. */
+  status(userId: string): Promise<RunSnapshot[]>;
+  events(userId: string, options?: ReadEventsOptions): Promise<ProgressEntry[]>;
+  documents<T = unknown>(pipelineId: string, userId: string): Promise<StoredDocument<T>[]>;
+  close(): Promise<void>;
+}
+
+/** The runtime for one config: starts runs, runs workers, reads progress and documents. */
+export function createSluice(config: SluiceConfig): Sluice {
+  const redis = createRedis(config.redis ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL);
+  const keys = createKeys(config.prefix ?? 'sluice');
+  const pipelines = new Map(config.pipelines.map((p) => [p.id, p as Pipeline<unknown>]));
+  const queues = createQueueRegistry(redis, keys.bullPrefix);
+  const runs = new RunStore(redis, keys);
+  const progress = new ProgressPublisher(redis, keys, {
+    maxEvents: config.progress?.maxEvents ?? 1000,
+    intervalMs: config.progress?.intervalMs ?? 250,
+  });
+  const workers: SluiceWorker[] = [];
+  // Blocking reads (XREAD BLOCK) would stall every other command on the shared connection.
+  let blocking: Redis | undefined;
+  const blockingRedis = () => (blocking ??= redis.duplicate());
+
+  const pipeline = (id: string): Pipeline<unknown> => {
+    const found = pipelines.get(id);
+    if (!found) throw new InvalidInputError(`Unknown pipeline "${id}". Known: ${[...pipelines.keys()].join(', ')}`);
+    return found;
+  };
+  const rt: RuntimeContext = {
+    redis,
+    keys,
+    runs,
+    progress,
+    credentials: config.credentials ?? environmentCredentials,
+    maxItemFailures: config.progress?.maxItemFailures ?? 100,
+    pipeline,
+    queue: (name) => queues.get(name),
+  };
+
+  return {
+    config,
+    keys,
+    redis,
+    async startRun(pipelineId, options) {
+      const p = pipeline(pipelineId);
+      const userId = parseUserId(options.userId);
+      const input = options.input ?? {};
+      if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidInputError('run input must be a JSON object');
+      const ref = { runId: newRunId(), pipelineId: p.id, userId };
+      const started = await runs.start(ref, p.sources.length, input);
+      const runRef = { ...ref, runId: started.runId };
+      const firstPages = started.created ? p.sources.map((_, i) => pageId(i, 0)) : started.pendingFirstPages;
+      await queues.get(p.queue).addBulk(
+        firstPages.map((page) => {
+          const sourceIndex = Number(page.slice(1, page.indexOf('p')));
+          const data: PageJobData = { ...runRef, sourceIndex, pageIndex: 0 };
+          return { name: JOB_PAGE, data, opts: jobOptions(p, runRef.runId, page) };
+        }),
+      );
+      if (started.created) {
+        await progress.publishRun('run.started', await runs.snapshot(runRef));
+      }
+      return { runId: started.runId, created: started.created };
+    },
+    startWorker(options = {}) {
+      const served = options.pipelines?.length ? options.pipelines.map(pipeline) : [...pipelines.values()];
+      const byQueue = new Map<string, number>();
+      for (const p of served) {
+        const concurrency = options.concurrency ?? p.concurrency ?? config.worker?.concurrency ?? 8;
+        byQueue.set(p.queue, Math.max(byQueue.get(p.queue) ?? 0, concurrency));
+      }
+      const worker = startWorkers(rt, redis, keys.bullPrefix, {
+        queues: [...byQueue].map(([name, concurrency]) => ({ name, concurrency })),
+        lockDurationMs: config.worker?.lockDurationMs ?? 30_000,
+        stalledIntervalMs: config.worker?.stalledIntervalMs ?? 15_000,
+      });
+      workers.push(worker);
+      return worker;
+    },
+    status: (userId) => readSnapshot(redis, keys, parseUserId(userId)),
+    events: (userId, options) =>
+      readEvents(options?.blockMs === undefined ? redis : blockingRedis(), keys, parseUserId(userId), options),
+    documents: (pipelineId, userId) => readDocuments(redis, keys, pipeline(pipelineId).id, parseUserId(userId)),
+    async close() {
+      await Promise.all(workers.splice(0).map((w) => w.close()));
+      await progress.flush();
+      await queues.close();
+      blocking?.disconnect();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,15 @@
+import type { RunSnapshot, Sluice } from '../../src/index.js';
+
+/** Follows the user's progress stream until the run's final event arrives (no polling sleeps). */
+export async function waitForRun(sluice: Sluice, userId: string, runId: string, timeoutMs = 50_000): Promise<RunSnapshot> {
+  const deadline = Date.now() + timeoutMs;
+  let after: string | undefined;
+  while (Date.now() < deadline) {
+    const events = await sluice.events(userId, { after, blockMs: 1000 });
+    for (const event of events) {
+      after = event.id;
+      if (event.runId === runId && (event.type === 'run.completed' || event.type === 'run.failed')) return event.run;
+    }
+  }
+  throw new Error(`run ${runId} did not finish within ${timeoutMs} ms`);
+}
