@@ -1,0 +1,7 @@
+import { defineConfig } from 'sluice';
+import { demoPipeline } from './pipelines/demo.js';
+
+/** The config the CLI finds in this folder: the demo's pipelines on embedded defaults. */
+export default defineConfig({
+  pipelines: [demoPipeline],
+});

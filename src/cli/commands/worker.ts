@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { openSluice, positiveInt, type CommonOptions } from '../options.js';
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('process shards of the configured pipelines until SIGTERM/SIGINT')
+    .argument('[pipelines...]', 'only serve the queues of these pipelines (default: all)')
+    .option('--concurrency <n>', 'jobs this process runs at once per queue', positiveInt('--concurrency'))
+    .action(async (pipelines: string[], options: CommonOptions & { concurrency?: number }) => {
+      const sluice = await openSluice(options);
+      const worker = sluice.startWorker({ pipelines, concurrency: options.concurrency });
+      await worker.ready();
+      console.log(`sluice worker ready (pid ${process.pid}, pipelines: ${pipelines.length ? pipelines.join(', ') : 'all'})`);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          console.log(`sluice worker: ${signal}, finishing in-flight jobs`);
+          resolve();
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+      await sluice.close();
+      console.log('sluice worker stopped');
+    });
+}
