@@ -1,0 +1,67 @@
+/** Raw GitHub payloads to output records. Ids are stable across syncs: `owner/repo`, `owner/repo#12`, `owner/repo:path`. */
+import type { SourceRecord } from '../../src/connector/index.js';
+import { contentHash } from '../../src/util/hash.js';
+import type { GithubComment, GithubFile, GithubIssue, GithubPull, GithubReadme, GithubRepository } from './models.js';
+import type { RawComment, RawIssue, RawPull, RawRepo } from './schemas.js';
+
+function hashed<T>(id: string, data: T): SourceRecord<T> {
+  return { id, hash: contentHash(data), data };
+}
+
+export function toRepository(raw: RawRepo): SourceRecord<GithubRepository> {
+  return hashed(raw.full_name, {
+    fullName: raw.full_name,
+    description: raw.description,
+    defaultBranch: raw.default_branch,
+    private: raw.private,
+    language: raw.language,
+    updatedAt: raw.updated_at,
+    htmlUrl: raw.html_url,
+  });
+}
+
+export function toComment(raw: RawComment): GithubComment {
+  return { author: raw.user?.login ?? null, body: raw.body ?? '', createdAt: raw.created_at };
+}
+
+export function toIssue(repo: string, raw: RawIssue, comments: GithubComment[]): SourceRecord<GithubIssue> {
+  return hashed(`${repo}#${raw.number}`, {
+    repo,
+    number: raw.number,
+    title: raw.title,
+    body: raw.body ?? '',
+    state: raw.state,
+    labels: raw.labels.map((label) => (typeof label === 'string' ? label : label.name)),
+    author: raw.user?.login ?? null,
+    createdAt: raw.created_at,
+    updatedAt: raw.updated_at,
+    htmlUrl: raw.html_url,
+    comments,
+  });
+}
+
+export function toPull(repo: string, raw: RawPull): SourceRecord<GithubPull> {
+  return hashed(`${repo}#${raw.number}`, {
+    repo,
+    number: raw.number,
+    title: raw.title,
+    body: raw.body ?? '',
+    state: raw.state,
+    // The list endpoint has no `merged` flag; merged_at is set exactly when the PR was merged.
+    merged: raw.merged_at !== null,
+    author: raw.user?.login ?? null,
+    createdAt: raw.created_at,
+    updatedAt: raw.updated_at,
+    htmlUrl: raw.html_url,
+  });
+}
+
+export function toFile(file: GithubFile): SourceRecord<GithubFile> {
+  // The blob sha already names the content exactly.
+  return { id: `${file.repo}:${file.path}`, hash: file.sha, data: file };
+}
+
+export function toReadme(readme: GithubReadme): SourceRecord<GithubReadme> {
+  // One README per repo, whatever its file name, so the id does not carry the path.
+  return hashed(`${readme.repo}:README`, readme);
+}

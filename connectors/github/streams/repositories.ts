@@ -1,0 +1,34 @@
+/** `repositories`: the authenticated user's repos, one provider page per read. */
+import { z } from 'zod';
+import type { StreamDefinition } from '../../../src/connector/index.js';
+import type { ClientFor } from '../client.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
+import { toRepository } from '../mappers.js';
+import type { GithubRepository } from '../models.js';
+import { readUserReposPage, userReposUrl } from '../repos.js';
+
+const AFFILIATION = /^(owner|collaborator|organization_member)(,(owner|collaborator|organization_member))*$/;
+
+const params = z.object({
+  /** GitHub's `affiliation` filter; "owner" by default, so a sync does not pull in every org repo. */
+  affiliation: z.string().regex(AFFILIATION, 'comma-separated owner, collaborator, organization_member').optional(),
+});
+export type RepositoriesParams = z.infer<typeof params>;
+
+const cursorSchema = z.object({ url: z.string() });
+
+export function repositoriesStream(clientFor: ClientFor): StreamDefinition<GithubRepository, RepositoriesParams> {
+  return {
+    changeFeed: 'full',
+    params,
+    async read(context, cursor) {
+      const api = await clientFor(context);
+      const url = cursor ? decodeCursor(cursorSchema, cursor, 'repositories').url : userReposUrl(api, context.params.affiliation);
+      const { repos, next } = await readUserReposPage(api, url);
+      return {
+        records: repos.map(toRepository),
+        ...(next ? { nextCursor: encodeCursor({ url: next }) } : {}),
+      };
+    },
+  };
+}

@@ -1,0 +1,192 @@
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createGithubConnector, type GithubIssue } from '../connectors/github/index.js';
+import { API, MemoryState, failuresOf, fixture, makeContext, readAll, recordsOf } from '../connectors/github/fixtures/harness.js';
+
+const connector = createGithubConnector({ perPage: 3, retry: { retries: 0, baseDelayMs: 1 } });
+const { issues, pulls } = connector.streams;
+
+const SINCE = '2024-03-01T00:00:00Z';
+const listQuery = { state: 'all', sort: 'updated', direction: 'desc', per_page: '3' };
+
+/** A Link header as GitHub writes it: pages of /repositories/{id}/issues, not of the URL we asked for. */
+function issuesLink(rels: Record<string, number>): string {
+  return Object.entries(rels)
+    .map(([rel, page]) => `<${API}/repositories/1296269/issues?state=all&sort=updated&direction=desc&since=${encodeURIComponent(SINCE)}&per_page=3&page=${page}>; rel="${rel}"`)
+    .join(', ');
+}
+const pageQuery = (page: number) => ({ ...listQuery, since: SINCE, page: String(page) });
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+afterAll(() => nock.enableNetConnect());
+
+describe('github.issues', () => {
+  it('follows Link headers over 3 pages, drops pull requests, attaches comments, reports the max updated_at', async () => {
+    const scope = nock(API)
+      .get('/repos/acme/app/issues')
+      .query({ ...listQuery, since: SINCE })
+      .reply(200, fixture('issues-page-1'), { link: issuesLink({ next: 2, last: 3 }) })
+      .get('/repositories/1296269/issues')
+      .query(pageQuery(2))
+      .reply(200, fixture('issues-page-2'), { link: issuesLink({ prev: 1, next: 3, last: 3, first: 1 }) })
+      .get('/repositories/1296269/issues')
+      .query(pageQuery(3))
+      .reply(200, fixture('issues-page-3'), { link: issuesLink({ prev: 2, first: 1 }) })
+      // Only issues with comments > 0 cost a request; the PR (#41) has one but is never looked at.
+      .get('/repos/acme/app/issues/42/comments')
+      .query({ per_page: '100' })
+      .reply(200, fixture('issue-42-comments'))
+      .get('/repos/acme/app/issues/39/comments')
+      .query({ per_page: '100' })
+      .reply(200, fixture('issue-39-comments'));
+
+    const context = makeContext({ repos: ['acme/app'] }, { since: SINCE });
+    const pages = await readAll(issues, context);
+    scope.done();
+
+    expect(pages).toHaveLength(3);
+    const records = recordsOf(pages);
+    expect(records.map((record) => record.id)).toEqual(['acme/app#42', 'acme/app#40', 'acme/app#39', 'acme/app#38', 'acme/app#37']);
+
+    const first = records[0]!.data;
+    expect(first).toMatchObject({
+      repo: 'acme/app',
+      number: 42,
+      title: 'Login fails with SSO enabled',
+      state: 'open',
+      labels: ['bug'],
+      author: 'octocat',
+      createdAt: '2024-05-01T12:00:00Z',
+      updatedAt: '2024-05-03T10:00:00Z',
+    });
+    expect(first.comments).toEqual([
+      { author: 'hubot', body: 'I can reproduce this on staging.', createdAt: '2024-05-02T08:00:00Z' },
+      { author: 'octocat', body: 'Fixed in #41, needs review.', createdAt: '2024-05-03T10:00:00Z' },
+    ]);
+    // Deleted accounts and empty bodies come through as null author / empty text.
+    expect(records[1]!.data).toMatchObject({ author: null, body: '', comments: [] });
+    expect(records[2]!.data.comments).toEqual([{ author: null, body: '+1, my eyes hurt', createdAt: '2024-04-30T16:45:00Z' }]);
+
+    expect(pages.map((page) => page.watermark)).toEqual(['2024-05-03T10:00:00Z', '2024-04-30T16:45:00Z', '2024-04-01T09:00:00Z']);
+    const watermarks = pages.map((page) => Date.parse(page.watermark!));
+    expect(new Date(Math.max(...watermarks)).toISOString()).toBe('2024-05-03T10:00:00.000Z');
+    expect(failuresOf(pages)).toEqual([]);
+  });
+
+  it('caps the watermark a few minutes before the run began, so items updated during the run are read again next time', async () => {
+    const [issue] = fixture<Record<string, unknown>[]>('issues-page-3');
+    const justNow = new Date().toISOString();
+    nock(API).get('/repos/acme/app/issues').query(listQuery).reply(200, [{ ...issue, updated_at: justNow }]);
+    const [page] = await readAll(issues, makeContext({ repos: ['acme/app'] }));
+    expect(page!.records[0]!.data.updatedAt).toBe(justNow);
+    expect(Date.parse(page!.watermark!)).toBeLessThanOrEqual(Date.now() - 4 * 60_000);
+  });
+
+  it('gives stable ids and hashes: the same issue read twice hashes the same', async () => {
+    const reply = () =>
+      nock(API).get('/repos/acme/app/issues').query(listQuery).reply(200, fixture('issues-page-3'));
+    reply();
+    const [a] = recordsOf(await readAll(issues, makeContext({ repos: ['acme/app'] })));
+    reply();
+    const [b] = recordsOf(await readAll(issues, makeContext({ repos: ['acme/app'] })));
+    expect(a!.id).toBe('acme/app#37');
+    expect(a!.hash).toBe(b!.hash);
+    expect(a!.hash).toMatch(/^[\w-]{22}$/);
+  });
+
+  it('sends If-None-Match on the next sync; a 304 yields no records and the earlier count as unchanged', async () => {
+    const state = new MemoryState();
+    const etag = 'W/"4f0c0a1b2c3d4e5f"';
+    nock(API)
+      .get('/repos/acme/app/issues')
+      .query(listQuery)
+      .reply(200, fixture('issues-page-2'), { etag })
+      .get('/repos/acme/app/issues/39/comments')
+      .query({ per_page: '100' })
+      .reply(200, fixture('issue-39-comments'));
+    const first = await readAll(issues, makeContext({ repos: ['acme/app'] }, { state }));
+    expect(recordsOf(first)).toHaveLength(2);
+
+    const conditional = nock(API, { reqheaders: { 'if-none-match': etag } }).get('/repos/acme/app/issues').query(listQuery).reply(304, '', { etag });
+    const second = await readAll(issues, makeContext({ repos: ['acme/app'] }, { state }));
+    conditional.done();
+    expect(second).toEqual([{ records: [], unchanged: 2 }]);
+  });
+
+  it('after a 304 still walks on to the next page it stored', async () => {
+    const state = new MemoryState();
+    const link = issuesLink({ next: 2, last: 2 });
+    nock(API)
+      .get('/repos/acme/app/issues')
+      .query({ ...listQuery, since: SINCE })
+      .reply(200, fixture('issues-page-3'), { etag: '"p1"', link })
+      .get('/repositories/1296269/issues')
+      .query(pageQuery(2))
+      .reply(200, [], { etag: '"p2"' });
+    await readAll(issues, makeContext({ repos: ['acme/app'] }, { state, since: SINCE }));
+
+    const scope = nock(API)
+      .get('/repos/acme/app/issues')
+      .query({ ...listQuery, since: SINCE })
+      .matchHeader('if-none-match', '"p1"')
+      .reply(304)
+      .get('/repositories/1296269/issues')
+      .query(pageQuery(2))
+      .matchHeader('if-none-match', '"p2"')
+      .reply(304);
+    const pages = await readAll(issues, makeContext({ repos: ['acme/app'] }, { state, since: SINCE }));
+    scope.done();
+    expect(pages.map((page) => page.unchanged ?? 0)).toEqual([1, 0]);
+    expect(recordsOf(pages)).toEqual([]);
+  });
+
+  it('does not remember the ETag of a page that had a failure, so the next sync reads it again', async () => {
+    const state = new MemoryState();
+    nock(API)
+      .get('/repos/acme/app/issues')
+      .query(listQuery)
+      .reply(200, fixture('issues-page-2'), { etag: '"e1"' })
+      .get('/repos/acme/app/issues/39/comments')
+      .query({ per_page: '100' })
+      .reply(404, fixture('error-not-found'));
+    const pages = await readAll(issues, makeContext({ repos: ['acme/app'] }, { state }));
+    expect(recordsOf(pages).map((record) => record.id)).toEqual(['acme/app#38']);
+    expect(failuresOf(pages)).toEqual([{ id: 'acme/app#39', reason: expect.stringContaining('404') }]);
+    expect([...state.values.keys()].filter((key) => key.startsWith('etag:'))).toEqual([]);
+  });
+
+  it('skips comments when asked to', async () => {
+    nock(API).get('/repos/acme/app/issues').query(listQuery).reply(200, fixture('issues-page-2'));
+    const records = recordsOf(await readAll(issues, makeContext({ repos: ['acme/app'], comments: false })));
+    expect(records.map((record) => (record.data as GithubIssue).comments)).toEqual([[], []]);
+  });
+});
+
+describe('github.pulls', () => {
+  it('maps merged from merged_at, and stops at the first page reaching back past since', async () => {
+    const since = '2024-04-10T00:00:00Z';
+    const scope = nock(API)
+      .get('/repos/acme/app/pulls')
+      .query(listQuery)
+      // The next page exists, but everything on it is older than #35: never requested.
+      .reply(200, fixture('pulls'), { link: `<${API}/repositories/1296269/pulls?state=all&sort=updated&direction=desc&per_page=3&page=2>; rel="next"` });
+    const pages = await readAll(pulls, makeContext({ repos: ['acme/app'] }, { since }));
+    scope.done();
+    expect(pages).toHaveLength(1);
+    expect(recordsOf(pages).map((record) => [record.id, record.data.merged, record.data.author])).toEqual([
+      ['acme/app#41', false, 'hubot'],
+      ['acme/app#36', true, 'dependabot[bot]'],
+    ]);
+    expect(pages[0]!.watermark).toBe('2024-05-02T18:30:00Z');
+  });
+
+  it('shares the ETag handling of issues', async () => {
+    const state = new MemoryState();
+    nock(API).get('/repos/acme/app/pulls').query(listQuery).reply(200, fixture('pulls'), { etag: '"pl"' });
+    await readAll(pulls, makeContext({ repos: ['acme/app'] }, { state }));
+    nock(API).get('/repos/acme/app/pulls').query(listQuery).matchHeader('if-none-match', '"pl"').reply(304);
+    const pages = await readAll(pulls, makeContext({ repos: ['acme/app'] }, { state }));
+    expect(pages).toEqual([{ records: [], unchanged: 3 }]);
+  });
+});
