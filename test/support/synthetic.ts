@@ -12,7 +12,7 @@ export const synthetic = defineConnector({
   streams: {
     records: {
       changeFeed: 'full',
-      params: z.object({ count: z.int().min(0), pageSize: z.int().min(1), version: z.string().default('1'), failEvery: z.int().optional() }),
+      params: z.object({ count: z.int().min(0), pageSize: z.int().min(1), version: z.string().default('1') }),
       async read(ctx, cursor) {
         const { count, pageSize, version } = ctx.params;
         const offset = cursor ? Number(cursor) : 0;
