@@ -11,7 +11,8 @@ export interface CommonOptions {
 export async function openSluice(options: CommonOptions): Promise<Sluice> {
   const { config } = await loadConfig(options.config);
   const redis = options.redis ?? process.env.REDIS_URL ?? config.redis;
-  return createSluice({ ...config, ...(redis ? { redis } : {}) });
+  const prefix = process.env.SLUICE_PREFIX ?? config.prefix;
+  return createSluice({ ...config, ...(redis ? { redis } : {}), ...(prefix ? { prefix } : {}) });
 }
 
 export function positiveInt(name: string) {

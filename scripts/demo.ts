@@ -1,0 +1,86 @@
+/**
+ * `npm run demo`: ingests this repository for three users at once through two worker processes,
+ * with live progress, then shows where the context landed. No credentials, no network.
+ * With GITHUB_TOKEN set, a fourth user also ingests a real GitHub repository (DEMO_GITHUB_REPO).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createSluice, loadConfig } from '../src/index.js';
+import { followRuns } from '../src/cli/follow.js';
+import { redisForDemo } from './redis-for-demo.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const PREFIX = 'sluice-demo';
+const USERS = ['alice', 'bob', 'carol'];
+const OUTPUT = join(ROOT, '.sluice', 'demo');
+
+async function main(): Promise<void> {
+  const redis = await redisForDemo();
+  console.log(`Redis: ${redis.url}${redis.started ? ' (started for this demo; it stops when the demo ends)' : ''}`);
+  const env = { ...process.env, REDIS_URL: redis.url, SLUICE_PREFIX: PREFIX };
+  const workers = [startWorker(env), startWorker(env)];
+  const { config } = await loadConfig(join(ROOT, 'sluice.config.ts'));
+  const sluice = createSluice({ ...config, redis: redis.url, prefix: PREFIX });
+  try {
+    await Promise.all(workers.map((w) => w.ready));
+    console.log(`2 workers ready (pids ${workers.map((w) => w.child.pid).join(', ')})\n`);
+
+    const runs = await Promise.all(USERS.map((userId) => sluice.startRun('demo-files', { userId, input: { root: ROOT } })));
+    const users = [...USERS];
+    if (process.env.GITHUB_TOKEN) {
+      const repo = process.env.DEMO_GITHUB_REPO ?? 'taskforcesh/bullmq';
+      console.log(`GITHUB_TOKEN is set: user "github-you" also ingests ${repo}`);
+      runs.push(await sluice.startRun('github-onboarding', { userId: 'github-you', input: { repos: [repo] } }));
+      users.push('github-you');
+    }
+    const finals = await followRuns(sluice, users, runs.map((r) => r.runId));
+
+    console.log('\nContext landed in Redis:');
+    await mkdir(OUTPUT, { recursive: true });
+    for (const run of finals) {
+      const docs = await sluice.documents(run.pipeline, run.userId);
+      const file = join(OUTPUT, `${run.userId}.jsonl`);
+      await writeFile(file, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
+      console.log(`  ${run.userId.padEnd(10)} ${String(docs.length).padStart(5)} documents  HGETALL ${sluice.keys.sink(run.pipeline, run.userId).documents}`);
+      console.log(`  ${''.padEnd(10)} ${''.padStart(5)}            copy: ${file}`);
+    }
+    const sample = (await sluice.documents<{ path: string; passage: string; words: number }>('demo-files', USERS[0]!))[0];
+    if (sample) console.log(`\nA document: ${sample.id} -> passage ${sample.value.passage} of ${sample.value.path}, ${sample.value.words} words`);
+    console.log(
+      `\nRun the demo again: unchanged files are skipped, nothing is rewritten.` +
+        `\nInspect: REDIS_URL=${redis.url} SLUICE_PREFIX=${PREFIX} npx tsx src/cli/bin.ts status --user alice`,
+    );
+    if (finals.some((r) => r.status === 'failed')) process.exitCode = 1;
+  } finally {
+    await sluice.close();
+    for (const worker of workers) worker.child.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.exited));
+    await redis.stop();
+  }
+}
+
+function startWorker(env: NodeJS.ProcessEnv) {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), 'worker', '--config', join(ROOT, 'sluice.config.ts')], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = once(child, 'exit');
+  const ready = new Promise<void>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('sluice worker ready')) resolve();
+    });
+    exited.then(() => reject(new Error(`worker exited before it was ready:\n${output}`)));
+  });
+  return { child, ready, exited };
+}
+
+main().catch((error: unknown) => {
+  console.error(`demo: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
