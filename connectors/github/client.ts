@@ -12,8 +12,9 @@ import { CONNECTOR } from './errors.js';
 import { GithubApi } from './http.js';
 import type { ResolvedOptions } from './options.js';
 
-const GithubOctokit = Octokit.plugin(throttling, retry);
-export type GithubOctokit = InstanceType<typeof GithubOctokit>;
+const ThrottledOctokit = Octokit.plugin(throttling, retry);
+/** Typed as the base client: the plugins change behaviour, not the API we call. */
+export type GithubOctokit = Octokit;
 
 /** Longest wait (seconds) we accept inside the process, and only once per request. */
 const MAX_IN_PROCESS_WAIT_S = 2;
@@ -27,7 +28,7 @@ function shortWaitOnly(retryAfter: number, _options: unknown, _octokit: unknown,
 }
 
 function createOctokit(token: string, tokenHash: string, options: ResolvedOptions): GithubOctokit {
-  return new GithubOctokit({
+  return new ThrottledOctokit({
     auth: token,
     baseUrl: options.baseUrl,
     userAgent: options.userAgent,
