@@ -28,7 +28,11 @@ export async function loadConfig(path?: string): Promise<{ config: SluiceConfig;
     const jiti = createJiti(import.meta.url, { moduleCache: false, alias: selfAliases() });
     loaded = await jiti.import(file, { default: true });
   } catch (error) {
-    if (error instanceof Error && /Invalid (pipeline|Sluice config)/.test(error.message)) throw error;
+    if (error instanceof Error && /Invalid (pipeline|Sluice config)/.test(error.message)) {
+      // defineConfig() validates without knowing its file; name it here.
+      error.message = error.message.replace(/^Invalid Sluice config:/, `Invalid Sluice config in ${shown}:`);
+      throw error;
+    }
     throw new ConfigError(`Could not load ${shown}: ${error instanceof Error ? error.message : String(error)}`);
   }
   validateConfig(loaded, shown);

@@ -26,7 +26,8 @@ export interface Step<I, O> {
   readonly name: string;
   /** Bump to reprocess records whose source content did not change. */
   readonly version?: string;
-  run(items: StepItem<I>[]): Promise<StepOutcome<O>[]>;
+  /** A property, not a method, so the input type is checked contravariantly: a step needing more than the chain gives is an error. */
+  readonly run: (items: StepItem<I>[]) => Promise<StepOutcome<O>[]>;
 }
 
 export function errorReason(error: unknown): string {

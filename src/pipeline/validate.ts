@@ -16,7 +16,10 @@ const optionsSchema = z.object({
   id: pipelineIdSchema,
   description: z.string().optional(),
   version: z.string().min(1).max(64).optional(),
-  source: z.union([sourceSchema, z.array(sourceSchema).min(1, 'needs at least one source')]),
+  // Without its own message the union would report a bare "Invalid input" for a missing or wrong source.
+  source: z.union([sourceSchema, z.array(sourceSchema).min(1, 'needs at least one source')], {
+    error: 'expected a connector stream, e.g. github.issues({ repos }), or an array of them',
+  }),
   steps: z.custom<Function>((v) => v === undefined || typeof v === 'function', { message: 'expected a function (records) => records.map(...)' }).optional(),
   sink: z
     .custom<object>((v) => typeof v === 'object' && v !== null && typeof (v as { open?: unknown }).open === 'function', {
