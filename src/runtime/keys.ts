@@ -21,6 +21,10 @@ export function createKeys(prefix: string) {
     },
     connectorState: (connector: string, userId: string, key: string) =>
       `${prefix}:connector:{${connector}:${userId}}:${key}`,
+    /** One hash per limiter key, shared by every worker. */
+    limiter: (limiterKey: string) => `${prefix}:limit:{${limiterKey}}`,
+    /** Cached LLM results, by step, model and content hash. */
+    llmCache: (hash: string) => `${prefix}:llm:${hash}`,
     progress(userId: string) {
       const base = `${prefix}:progress:{${userId}}`;
       return { events: `${base}:events`, snapshot: `${base}:snapshot` };

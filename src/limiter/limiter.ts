@@ -1,0 +1,62 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import type { KeyBuilder } from '../runtime/keys.js';
+import { runScript } from '../runtime/scripts.js';
+import { LimiterWaitError, RequestTooLargeError } from './errors.js';
+import type { Acquired, CallOutcome, LimiterOptions, LimitSpec, WaitReason } from './types.js';
+
+export interface Limiter {
+  /** One attempt to take a request and `tokens` from a key's budget. */
+  tryAcquire(key: string, tokens: number): Promise<Acquired>;
+  /**
+   * Takes budget, waiting in-process only up to `maxWaitMs`; a longer wait throws LimiterWaitError
+   * so the shard goes back to the queue instead of holding a worker slot.
+   */
+  acquire(key: string, tokens: number, maxWaitMs: number): Promise<{ at: number }>;
+  /** Corrects the reservation with what was charged and feeds 429s, failures and learned limits back. */
+  settle(key: string, reservedTokens: number, outcome: CallOutcome): Promise<void>;
+  /** The limits a key is configured with. */
+  limits(key: string): LimitSpec;
+}
+
+/** A limiter shared by every worker process through Redis: one atomic script per acquisition. */
+export function createLimiter(redis: Redis, keys: KeyBuilder, specs: Record<string, LimitSpec>, options: LimiterOptions = {}): Limiter {
+  const burst = options.burstSeconds ?? 0.1;
+  const pace = options.pace ?? 0.97;
+  const threshold = options.circuitThreshold ?? 5;
+  const cooldown = options.cooldownMs ?? 2000;
+  const maxCooldown = options.maxCooldownMs ?? 60_000;
+  const cut = options.cutFactor ?? 0.8;
+  const limits = (key: string): LimitSpec => specs[key] ?? {};
+
+  const tryAcquire = async (key: string, tokens: number): Promise<Acquired> => {
+    const spec = limits(key);
+    const [status, value, reason] = await runScript<[number, number, string]>(redis, 'limiter-acquire', [keys.limiter(key)], [
+      0, spec.rpm ?? 0, spec.tpm ?? 0, spec.rpd ?? 0, spec.tpd ?? 0, Math.max(0, Math.ceil(tokens)), burst, pace, cooldown,
+    ]);
+    if (status === -1) throw new RequestTooLargeError(key, tokens, value);
+    return status === 1 ? { granted: true, at: value } : { granted: false, waitMs: value, reason: reason as WaitReason };
+  };
+
+  return {
+    tryAcquire,
+    limits,
+    async acquire(key, tokens, maxWaitMs) {
+      for (;;) {
+        const result = await tryAcquire(key, tokens);
+        if (result.granted) return result;
+        if (result.waitMs > maxWaitMs) throw new LimiterWaitError(key, result.waitMs, result.reason);
+        // A short wait is cheaper in-process than a round trip through the queue; jitter spreads callers.
+        await sleep(result.waitMs * (1 + Math.random() * 0.2));
+      }
+    },
+    async settle(key, reservedTokens, outcome) {
+      const spec = limits(key);
+      const correction = outcome.chargedTokens === undefined ? 0 : outcome.chargedTokens - reservedTokens;
+      await runScript(redis, 'limiter-settle', [keys.limiter(key)], [
+        0, correction, outcome.kind, Math.ceil(outcome.retryAfterMs ?? 1000),
+        outcome.learned?.rpm ?? '', outcome.learned?.tpm ?? '', threshold, cooldown, maxCooldown, cut, spec.rpm ?? 0, spec.tpm ?? 0,
+      ]);
+    },
+  };
+}

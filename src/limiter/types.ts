@@ -1,0 +1,41 @@
+/** A shared budget, per limiter key (e.g. `openai:gpt-4o-mini`). Absent figures are not limited. */
+export interface LimitSpec {
+  /** Requests per minute. */
+  rpm?: number;
+  /** Tokens per minute. */
+  tpm?: number;
+  /** Requests per day (UTC). */
+  rpd?: number;
+  /** Tokens per day (UTC). */
+  tpd?: number;
+}
+
+export interface LimiterOptions {
+  /** Seconds of budget a full bucket holds (at least one request). Small values pace work evenly. Default 0.1. */
+  burstSeconds?: number;
+  /** Share of each limit aimed for, leaving room for clock skew and other clients. Default 0.97. */
+  pace?: number;
+  /** Consecutive failures that open a key's circuit. Default 5. */
+  circuitThreshold?: number;
+  /** First circuit cooldown; doubles while failures go on, up to `maxCooldownMs`. Defaults 2 s and 60 s. */
+  cooldownMs?: number;
+  maxCooldownMs?: number;
+  /** Share kept after a 429 that named no limits. Default 0.8. */
+  cutFactor?: number;
+}
+
+export type WaitReason = 'rate' | 'paused' | 'circuit' | 'day';
+
+/** `at` is the Redis server's time of the grant. */
+export type Acquired = { granted: true; at: number } | { granted: false; waitMs: number; reason: WaitReason };
+
+/** What a call's response taught us, for `settle`. */
+export interface CallOutcome {
+  kind: 'ok' | 'rate_limited' | 'failed' | 'none';
+  /** Tokens the provider really charged; the reservation is corrected to it. */
+  chargedTokens?: number;
+  /** How long the provider asked us to wait (429). */
+  retryAfterMs?: number;
+  /** Limits read from the provider's headers. */
+  learned?: { rpm?: number; tpm?: number };
+}

@@ -1,0 +1,99 @@
+-- Takes one request and `tokens` tokens from a limiter key's buckets, or says how long to wait.
+-- KEYS[1] limiter hash
+-- ARGV[1] unused (time comes from the Redis server, one clock for every worker)  ARGV[2] configured rpm (0 = none)  ARGV[3] configured tpm (0 = none)
+-- ARGV[4] configured requests/day (0 = none)  ARGV[5] configured tokens/day (0 = none)
+-- ARGV[6] tokens requested  ARGV[7] burst (seconds of budget a full bucket holds)
+-- ARGV[8] pacing factor (share of the limit we aim for, e.g. 0.97)
+-- ARGV[9] circuit cooldown (ms) for a half-open probe
+-- Returns { 1, serverTimeMs, '' } when granted; { 0, waitMs, reason } to wait (reason: rate, paused, circuit, day);
+-- { -1, limit, 'too_large' } when the request can never fit the per-minute token budget.
+-- Buckets refill continuously (per millisecond), so work is paced per second, not in per-minute bursts.
+-- Effective limits are the configured ones, lowered by what the provider's headers or 429s taught us.
+local key = KEYS[1]
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local want = tonumber(ARGV[6])
+local burst = tonumber(ARGV[7])
+local pace = tonumber(ARGV[8])
+local h = redis.call('HMGET', key, 'r', 't', 'ts', 'pausedUntil', 'learnedRpm', 'learnedTpm', 'circuitUntil',
+  'failures', 'day', 'dayRequests', 'dayTokens', 'cutAt')
+
+-- Limits cut after a 429 that named no limits recover slowly: 10% a minute, up to the configured ones.
+local cutAt = tonumber(h[12] or '0')
+if cutAt > 0 and now - cutAt >= 60000 then
+  local function recover(field, index, configured)
+    local learned = tonumber(h[index] or '0')
+    if learned <= 0 then return end
+    local raised = learned * 1.1
+    if configured > 0 and raised >= configured then
+      redis.call('HDEL', key, field)
+      h[index] = false
+    else
+      redis.call('HSET', key, field, raised)
+      h[index] = tostring(raised)
+    end
+  end
+  recover('learnedRpm', 5, tonumber(ARGV[2]))
+  recover('learnedTpm', 6, tonumber(ARGV[3]))
+  redis.call('HSET', key, 'cutAt', now)
+end
+
+local function effective(configured, learned)
+  configured = tonumber(configured)
+  learned = tonumber(learned)
+  if learned and learned > 0 and (configured == 0 or learned < configured) then return learned end
+  return configured
+end
+local fullTpm = effective(ARGV[3], h[6])
+local rpm = effective(ARGV[2], h[5]) * pace
+local tpm = fullTpm * pace
+if fullTpm > 0 and want > fullTpm then return { -1, math.floor(fullTpm), 'too_large' } end
+
+local pausedUntil = tonumber(h[4] or '0')
+if pausedUntil > now then return { 0, pausedUntil - now, 'paused' } end
+
+local circuitUntil = tonumber(h[7] or '0')
+local failures = tonumber(h[8] or '0')
+if circuitUntil > now then return { 0, circuitUntil - now, 'circuit' } end
+
+local rCap = math.max(1, rpm * burst / 60)
+local tCap = math.max(1, tpm * burst / 60)
+local last = tonumber(h[3] or tostring(now))
+local elapsed = math.max(0, now - last)
+local r = tonumber(h[1] or tostring(rCap))
+local t = tonumber(h[2] or tostring(tCap))
+if rpm > 0 then r = math.min(rCap, r + elapsed * rpm / 60000) end
+if tpm > 0 then t = math.min(tCap, t + elapsed * tpm / 60000) end
+
+-- Daily budgets reset at midnight UTC.
+local day = math.floor(now / 86400000)
+local dayRequests, dayTokens = 0, 0
+if tonumber(h[9] or '-1') == day then
+  dayRequests = tonumber(h[10] or '0')
+  dayTokens = tonumber(h[11] or '0')
+end
+local rpd, tpd = tonumber(ARGV[4]), tonumber(ARGV[5])
+if (rpd > 0 and dayRequests + 1 > rpd) or (tpd > 0 and dayTokens + want > tpd) then
+  return { 0, (day + 1) * 86400000 - now, 'day' }
+end
+
+local wait = 0
+if rpm > 0 and r < 1 then wait = math.max(wait, (1 - r) * 60000 / rpm) end
+-- A request larger than a full bucket goes when the bucket is full, leaving it in debt.
+local need = math.min(want, tCap)
+if tpm > 0 and t < need then wait = math.max(wait, (need - t) * 60000 / tpm) end
+if wait > 0 then
+  redis.call('HSET', key, 'r', r, 't', t, 'ts', now)
+  redis.call('PEXPIRE', key, 86400000)
+  return { 0, math.ceil(wait), 'rate' }
+end
+
+-- After an open circuit's cooldown, one caller goes through as a probe; the others wait for its answer.
+if failures > 0 and circuitUntil > 0 then
+  redis.call('HSET', key, 'circuitUntil', now + tonumber(ARGV[9]))
+end
+if rpm > 0 then r = r - 1 end
+if tpm > 0 then t = t - want end
+redis.call('HSET', key, 'r', r, 't', t, 'ts', now, 'day', day, 'dayRequests', dayRequests + 1, 'dayTokens', dayTokens + want)
+redis.call('PEXPIRE', key, 86400000)
+return { 1, now, '' }

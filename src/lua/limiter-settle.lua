@@ -1,0 +1,56 @@
+-- Settles a call made under a limiter key: corrects the token reservation with what was really
+-- charged, updates the circuit, applies a pause (429) and limits learned from the provider.
+-- KEYS[1] limiter hash
+-- ARGV[1] unused (time comes from the Redis server)  ARGV[2] token correction (charged - reserved; negative refunds)
+-- ARGV[3] outcome: ok | rate_limited | failed | none
+-- ARGV[4] pause ms (rate_limited)  ARGV[5] learned rpm or ''  ARGV[6] learned tpm or ''
+-- ARGV[7] circuit threshold (consecutive failures)  ARGV[8] base cooldown ms  ARGV[9] max cooldown ms
+-- ARGV[10] cut factor for a 429 that taught no limits (e.g. 0.8)  ARGV[11] configured rpm  ARGV[12] configured tpm
+-- Returns { circuit open until (ms, 0 if closed), consecutive failures }.
+local key = KEYS[1]
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local correction = tonumber(ARGV[2])
+if correction ~= 0 then
+  redis.call('HINCRBYFLOAT', key, 't', -correction)
+  redis.call('HINCRBYFLOAT', key, 'dayTokens', correction)
+end
+local outcome = ARGV[3]
+-- Limits read from the provider's headers are the truth: they replace configured or cut ones at once.
+if ARGV[5] ~= '' then redis.call('HSET', key, 'learnedRpm', ARGV[5]) end
+if ARGV[6] ~= '' then redis.call('HSET', key, 'learnedTpm', ARGV[6]) end
+if ARGV[5] ~= '' or ARGV[6] ~= '' then redis.call('HDEL', key, 'cutAt') end
+
+if outcome == 'ok' then
+  redis.call('HSET', key, 'failures', 0, 'circuitUntil', 0)
+  return { 0, 0 }
+end
+if outcome == 'rate_limited' then
+  -- Every worker stops sending on this key until the provider's retry-after has passed,
+  -- and the buckets start empty again so the restart is gradual.
+  local untilMs = now + tonumber(ARGV[4])
+  local paused = tonumber(redis.call('HGET', key, 'pausedUntil') or '0')
+  if untilMs > paused then redis.call('HSET', key, 'pausedUntil', untilMs) end
+  redis.call('HSET', key, 'r', 0, 't', 0, 'ts', untilMs)
+  if ARGV[5] == '' and ARGV[6] == '' then
+    -- No limits in the headers: cut what we aim for, fast. It recovers slowly on success (limiter.ts).
+    local cut = tonumber(ARGV[10])
+    local h = redis.call('HMGET', key, 'learnedRpm', 'learnedTpm')
+    local rpm = tonumber(h[1] or ARGV[11]) or 0
+    local tpm = tonumber(h[2] or ARGV[12]) or 0
+    if rpm > 0 then redis.call('HSET', key, 'learnedRpm', math.max(1, rpm * cut)) end
+    if tpm > 0 then redis.call('HSET', key, 'learnedTpm', math.max(1, tpm * cut)) end
+    redis.call('HSET', key, 'cutAt', now)
+  end
+  return { 0, 0 }
+end
+if outcome == 'failed' then
+  local failures = redis.call('HINCRBY', key, 'failures', 1)
+  if failures >= tonumber(ARGV[7]) then
+    local cooldown = math.min(tonumber(ARGV[9]), tonumber(ARGV[8]) * 2 ^ (failures - tonumber(ARGV[7])))
+    redis.call('HSET', key, 'circuitUntil', now + cooldown)
+    return { now + cooldown, failures }
+  end
+  return { 0, failures }
+end
+return { 0, 0 }

@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLimiter, LimiterWaitError, RequestTooLargeError } from '../src/limiter/index.js';
+import { createKeys } from '../src/runtime/keys.js';
+import { deletePrefix, uniquePrefix } from './support/redis.js';
+
+const run = promisify(execFile);
+let redis: Redis;
+let prefix = '';
+beforeAll(() => {
+  redis = new Redis();
+});
+afterAll(() => redis.disconnect());
+afterEach(async () => deletePrefix(prefix));
+
+function limiterFor(limits: { rpm?: number; tpm?: number; rpd?: number }, options = {}) {
+  prefix = uniquePrefix('limiter');
+  const keys = createKeys(prefix);
+  return { limiter: createLimiter(redis, keys, { 'llm:m': limits }, options), keys };
+}
+
+describe('distributed limiter', () => {
+  it('grants a full bucket, then asks to wait for the refill it computes', async () => {
+    // 600 rpm at pace 1 and a 1 s bucket: 10 requests at once, then one every 100 ms.
+    const { limiter } = limiterFor({ rpm: 600 }, { pace: 1, burstSeconds: 1 });
+    for (let i = 0; i < 10; i++) expect(await limiter.tryAcquire('llm:m', 0)).toMatchObject({ granted: true });
+    const denied = await limiter.tryAcquire('llm:m', 0);
+    expect(denied.granted).toBe(false);
+    if (!denied.granted) {
+      expect(denied.reason).toBe('rate');
+      expect(denied.waitMs).toBeGreaterThan(0);
+      expect(denied.waitMs).toBeLessThanOrEqual(100);
+    }
+  });
+
+  it('reserves estimated tokens and reconciles with what was charged, refunding or charging the difference', async () => {
+    const { limiter, keys } = limiterFor({ tpm: 6000 }, { pace: 1, burstSeconds: 1 }); // 100 tokens in a full bucket
+    expect(await limiter.tryAcquire('llm:m', 80)).toMatchObject({ granted: true });
+    expect((await limiter.tryAcquire('llm:m', 80)).granted).toBe(false);
+    await limiter.settle('llm:m', 80, { kind: 'ok', chargedTokens: 20 }); // 60 refunded
+    expect(Number(await redis.hget(keys.limiter('llm:m'), 't'))).toBeGreaterThanOrEqual(80);
+    expect(await limiter.tryAcquire('llm:m', 80)).toMatchObject({ granted: true });
+    await limiter.settle('llm:m', 80, { kind: 'ok', chargedTokens: 200 }); // 120 more charged: the bucket goes into debt
+    expect(Number(await redis.hget(keys.limiter('llm:m'), 't'))).toBeLessThan(-100);
+  });
+
+  it('fails a request larger than the whole per-minute budget at once instead of waiting forever', async () => {
+    const { limiter } = limiterFor({ tpm: 1000 });
+    await expect(limiter.acquire('llm:m', 1001, 60_000)).rejects.toBeInstanceOf(RequestTooLargeError);
+    await expect(limiter.acquire('llm:m', 1001, 60_000)).rejects.toThrow(/1001 tokens can never fit the budget of 1000 tokens\/min/);
+  });
+
+  it('throws LimiterWaitError when the wait is longer than the caller may hold its slot', async () => {
+    const { limiter } = limiterFor({ rpm: 1 });
+    await limiter.acquire('llm:m', 0, 0);
+    const error = await limiter.acquire('llm:m', 0, 500).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LimiterWaitError);
+    expect((error as LimiterWaitError).waitMs).toBeGreaterThan(500);
+  });
+
+  it('a 429 pauses the key for every caller, and limits in headers replace wrong configured ones', async () => {
+    const { limiter, keys } = limiterFor({ rpm: 6000, tpm: 1_000_000 });
+    await limiter.settle('llm:m', 0, { kind: 'rate_limited', retryAfterMs: 5000, learned: { rpm: 60, tpm: 10_000 } });
+    // Another process's limiter on the same Redis sees the pause.
+    const other = createLimiter(redis, keys, { 'llm:m': { rpm: 6000, tpm: 1_000_000 } });
+    const paused = await other.tryAcquire('llm:m', 1);
+    expect(paused).toMatchObject({ granted: false, reason: 'paused' });
+    expect(paused.granted === false && paused.waitMs).toBeGreaterThan(4000);
+    expect(await redis.hmget(keys.limiter('llm:m'), 'learnedRpm', 'learnedTpm')).toEqual(['60', '10000']);
+    await expect(other.acquire('llm:m', 10_001, 0)).rejects.toBeInstanceOf(RequestTooLargeError);
+  });
+
+  it('a 429 without limit headers cuts the limits; consecutive failures open the circuit', async () => {
+    const { limiter, keys } = limiterFor({ rpm: 1000 });
+    await limiter.settle('llm:m', 0, { kind: 'rate_limited', retryAfterMs: 1 });
+    expect(Number(await redis.hget(keys.limiter('llm:m'), 'learnedRpm'))).toBe(800);
+    const { limiter: flaky } = limiterFor({ rpm: 1000 }, { circuitThreshold: 3, cooldownMs: 10_000 });
+    for (let i = 0; i < 3; i++) await flaky.settle('llm:m', 0, { kind: 'failed' });
+    expect(await flaky.tryAcquire('llm:m', 0)).toMatchObject({ granted: false, reason: 'circuit' });
+  });
+
+  it('many callers in two processes never exceed the budget in any one-second window', async () => {
+    prefix = uniquePrefix('limiter-procs');
+    const rpm = 600; // 10 per second
+    const tpm = 60_000; // 1000 tokens per second
+    const tokens = 10;
+    const child = () =>
+      run(process.execPath, ['--import', 'tsx', 'test/support/limiter-child.ts', prefix, 'llm:shared', String(rpm), String(tpm), String(tokens), '20', '3000'], {
+        maxBuffer: 10e6,
+      }).then(({ stdout }) => JSON.parse(stdout) as number[]);
+    const grants = (await Promise.all([child(), child()])).flat().sort((a, b) => a - b);
+    expect(grants.length).toBeGreaterThan(15);
+    let worst = 0;
+    for (let i = 0, j = 0; i < grants.length; i++) {
+      while (grants[j]! < grants[i]! - 999) j++;
+      worst = Math.max(worst, i - j + 1);
+    }
+    expect(worst).toBeLessThanOrEqual(rpm / 60);
+    expect(worst * tokens).toBeLessThanOrEqual(tpm / 60 + tokens);
+  });
+});
