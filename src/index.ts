@@ -12,3 +12,5 @@ export { createSluice, type Sluice, type StartRunOptions, type StartedRun, type 
 export type { SluiceWorker } from './runtime/worker.js';
 export { InvalidInputError } from './runtime/ids.js';
 export { contentHash } from './util/hash.js';
+export * from './llm/index.js';
+export { createLimiter, LimiterWaitError, RequestTooLargeError, type Limiter, type LimitSpec } from './limiter/index.js';

@@ -95,7 +95,8 @@ describe('loadConfig', () => {
     // The fixture's steps run on the Chain of this repository's src: feed its map step one file.
     const context: RecordContext = { id: 'a.md', sourceId: 'a.md', userId: 'u', runId: 'r' };
     const step = notes!.chain.steps[0]!;
-    expect(await step.run([{ context, value: { path: 'a.md', text: 'one two  three', size: 14, modifiedAt: '' } }])).toEqual([
+    // A pure map step needs nothing from the worker's runtime.
+    expect(await step.run([{ context, value: { path: 'a.md', text: 'one two  three', size: 14, modifiedAt: '' } }], undefined as never)).toEqual([
       { ok: true, items: [{ context, value: { path: 'a.md', words: 3 } }] },
     ]);
 

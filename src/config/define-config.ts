@@ -1,4 +1,6 @@
 import type { CredentialProvider } from '../connector/types.js';
+import type { LimitSpec } from '../limiter/types.js';
+import type { LlmConfig } from '../llm/config.js';
 import type { Pipeline } from '../pipeline/define-pipeline.js';
 import { validateConfig } from './validate.js';
 
@@ -30,6 +32,10 @@ export interface SluiceConfig {
   credentials?: CredentialProvider;
   worker?: WorkerOptions;
   progress?: ProgressOptions;
+  /** LLM providers (OpenAI-compatible), their per-model limits and prices. */
+  llm?: LlmConfig;
+  /** Shared budgets by limiter key, e.g. `{ 'openai:gpt-4o-mini': { rpm: 500, tpm: 200_000 } }`. */
+  limits?: Record<string, LimitSpec>;
 }
 
 export function defineConfig(config: SluiceConfig): SluiceConfig {

@@ -1,5 +1,12 @@
 import { z } from 'zod';
 
+const limitSpec = z.strictObject({
+  rpm: z.number().positive().optional(),
+  tpm: z.number().positive().optional(),
+  rpd: z.number().positive().optional(),
+  tpd: z.number().positive().optional(),
+});
+
 const configSchema = z
   .object({
     pipelines: z
@@ -17,6 +24,26 @@ const configSchema = z
         stalledIntervalMs: z.int().min(500).optional(),
       })
       .optional(),
+    llm: z
+      .strictObject({
+        providers: z
+          .record(
+            z.string().regex(/^[a-z0-9-]+$/, 'provider names use lowercase letters, digits and dashes'),
+            z.strictObject({
+              baseURL: z.url().optional(),
+              apiKey: z.string().min(1).optional(),
+              limits: z.record(z.string(), limitSpec).optional(),
+              prices: z.record(z.string(), z.strictObject({ input: z.number().min(0), output: z.number().min(0) })).optional(),
+              timeoutMs: z.int().min(100).optional(),
+              rateLimitCharge: z.enum(['max_tokens', 'usage']).optional(),
+            }),
+          )
+          .optional(),
+        maxWaitInWorkerMs: z.int().min(0).max(60_000).optional(),
+        cacheTtlSeconds: z.int().min(1).optional(),
+      })
+      .optional(),
+    limits: z.record(z.string().min(1), limitSpec).optional(),
     progress: z
       .strictObject({
         maxEvents: z.int().min(10).optional(),

@@ -3,6 +3,8 @@ import type { WaitReason } from './types.js';
 /** A call must wait longer than a worker should hold its slot: the runtime re-queues the shard, delayed. */
 export class LimiterWaitError extends Error {
   override name = 'LimiterWaitError';
+  /** The whole shard waits, not just the record that asked. */
+  readonly interruptsShard = true;
   constructor(
     readonly key: string,
     readonly waitMs: number,

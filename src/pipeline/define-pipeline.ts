@@ -36,6 +36,11 @@ export interface PipelineOptions<S extends SourceList, TOut> {
   queue?: string;
   /** Jobs a worker runs at once on this pipeline's queue. */
   concurrency?: number;
+  /**
+   * How runs of many users share workers. 'round-robin' (default): shards are prioritised by page
+   * ordinal, so a new user's first pages overtake older backlogs. 'fifo': first come, first served.
+   */
+  fairness?: 'round-robin' | 'fifo';
 }
 
 export interface Pipeline<TOut = unknown> {
@@ -50,6 +55,7 @@ export interface Pipeline<TOut = unknown> {
   readonly backoffMs: number;
   readonly queue: string;
   readonly concurrency?: number;
+  readonly fairness: 'round-robin' | 'fifo';
   /** File that called `definePipeline`, for error messages. */
   readonly definedIn?: string;
 }
@@ -71,6 +77,7 @@ export function definePipeline<const S extends SourceList, TOut = RecordsOf<S>>(
     backoffMs: options.retries?.backoffMs ?? 1000,
     queue: options.queue ?? 'default',
     concurrency: options.concurrency,
+    fairness: options.fairness ?? 'round-robin',
     definedIn,
   };
 }

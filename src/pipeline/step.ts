@@ -1,3 +1,7 @@
+import type { LlmRuntime } from '../llm/runtime.js';
+import type { UsageMeter } from '../llm/usage.js';
+import { interruptsShard } from '../util/error-kind.js';
+
 /** What a step knows about the record it is transforming. */
 export interface RecordContext {
   /** Id the document will have in the sink. */
@@ -27,7 +31,18 @@ export interface Step<I, O> {
   /** Bump to reprocess records whose source content did not change. */
   readonly version?: string;
   /** A property, not a method, so the input type is checked contravariantly: a step needing more than the chain gives is an error. */
-  readonly run: (items: StepItem<I>[]) => Promise<StepOutcome<O>[]>;
+  readonly run: (items: StepItem<I>[], runtime: StepRuntime) => Promise<StepOutcome<O>[]>;
+}
+
+/** What a worker gives a step while it runs one batch. */
+export interface StepRuntime {
+  pipelineId: string;
+  userId: string;
+  runId: string;
+  /** LLM calls under the shared limiter, with results cached by content. */
+  llm: LlmRuntime;
+  /** Tokens and cost of this batch's LLM calls, added to the run's counts. */
+  usage: UsageMeter;
 }
 
 export function errorReason(error: unknown): string {
@@ -48,6 +63,8 @@ export function perItemStep<I, O>(
           try {
             return { ok: true, items: await transform(item) };
           } catch (error) {
+            // A wait or an outage concerns the whole shard: it goes back to the queue, the record does not fail.
+            if (interruptsShard(error)) throw error;
             return { ok: false, reason: `${name}: ${errorReason(error)}` };
           }
         }),

@@ -32,6 +32,7 @@ const optionsSchema = z.object({
     .optional(),
   queue: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lowercase letters, digits and dashes').optional(),
   concurrency: z.int().min(1).max(1000).optional(),
+  fairness: z.enum(['round-robin', 'fifo']).optional(),
 }).strict();
 
 /** A pipeline definition that failed validation; the message names the pipeline, its file and each bad field. */

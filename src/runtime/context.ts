@@ -1,6 +1,8 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CredentialProvider } from '../connector/types.js';
+import type { Limiter } from '../limiter/limiter.js';
+import type { LlmRuntime } from '../llm/runtime.js';
 import type { Pipeline } from '../pipeline/define-pipeline.js';
 import type { ProgressPublisher } from '../progress/publisher.js';
 import type { KeyBuilder } from './keys.js';
@@ -13,6 +15,8 @@ export interface RuntimeContext {
   runs: RunStore;
   progress: ProgressPublisher;
   credentials: CredentialProvider;
+  limiter: Limiter;
+  llm: LlmRuntime;
   maxItemFailures: number;
   pipeline(id: string): Pipeline<unknown>;
   queue(name: string): Queue;

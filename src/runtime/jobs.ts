@@ -24,9 +24,18 @@ export const batchId = (page: string, index: number) => `${page}b${index}`;
 /** BullMQ job ids are deterministic, so re-adding a shard after a crash does not duplicate a waiting job. */
 export const jobId = (runId: string, shard: string) => `${runId}.${shard}`;
 
-export function jobOptions(pipeline: Pipeline<unknown>, runId: string, shard: string): JobsOptions {
+/** BullMQ's highest priority number. */
+const MAX_PRIORITY = 2_097_151;
+
+/**
+ * `ordinal` is the page index the shard belongs to. Under round-robin fairness it is the job's
+ * priority: every run's page n goes before any run's page n+1, so a user who starts now gets
+ * their first pages done ahead of the backlogs of users who started earlier.
+ */
+export function jobOptions(pipeline: Pipeline<unknown>, runId: string, shard: string, ordinal: number): JobsOptions {
   return {
     jobId: jobId(runId, shard),
+    ...(pipeline.fairness === 'round-robin' ? { priority: Math.min(MAX_PRIORITY, ordinal + 1) } : {}),
     attempts: pipeline.attempts,
     backoff: { type: 'exponential', delay: pipeline.backoffMs, jitter: 0.5 },
     removeOnComplete: true,

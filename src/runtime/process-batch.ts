@@ -3,6 +3,7 @@ import type { RuntimeContext } from './context.js';
 import type { BatchJobData } from './jobs.js';
 import { publishItemFailures, publishShardResult } from './publish.js';
 import { runSteps } from './run-steps.js';
+import { UsageMeter } from '../llm/usage.js';
 
 /**
  * Runs the steps over one batch and upserts the results. Records whose content hash (with the
@@ -21,7 +22,9 @@ export async function processBatch(rt: RuntimeContext, job: Job<BatchJobData>): 
   const changed = await writer.changed(data.records.map((r) => ({ sourceId: r.id, hash: hashOf(r.hash) })));
   const todo = data.records.filter((r) => changed.has(r.id));
 
-  const { documents, failures } = await runSteps(pipeline.chain.steps, todo, data);
+  const usage = new UsageMeter();
+  const runtime = { pipelineId: data.pipelineId, userId: data.userId, runId: data.runId, llm: rt.llm, usage };
+  const { documents, failures } = await runSteps(pipeline.chain.steps, todo, runtime);
   const entries = todo
     .filter((r) => documents.has(r.id))
     .map((r) => ({
@@ -38,6 +41,7 @@ export async function processBatch(rt: RuntimeContext, job: Job<BatchJobData>): 
     failed: failures.length,
     written,
     failures,
+    usage: usage.usage,
   });
   if (result.outcome === 'ignored') return;
   await publishItemFailures(rt, result.run, failures);

@@ -1,5 +1,5 @@
 import type { SourceRecord } from '../connector/types.js';
-import type { Step, StepItem } from '../pipeline/step.js';
+import type { Step, StepItem, StepRuntime } from '../pipeline/step.js';
 
 export interface StepsResult {
   /** Final values per source record id, in order; a record filtered out has an empty list. */
@@ -14,16 +14,16 @@ export interface StepsResult {
 export async function runSteps(
   steps: readonly Step<unknown, unknown>[],
   records: readonly SourceRecord<unknown>[],
-  context: { userId: string; runId: string },
+  runtime: StepRuntime,
 ): Promise<StepsResult> {
   let items: StepItem<unknown>[] = records.map((r) => ({
-    context: { id: r.id, sourceId: r.id, userId: context.userId, runId: context.runId },
+    context: { id: r.id, sourceId: r.id, userId: runtime.userId, runId: runtime.runId },
     value: r.data,
   }));
   const failed = new Map<string, string>();
   for (const step of steps) {
     if (items.length === 0) break;
-    const outcomes = await step.run(items);
+    const outcomes = await step.run(items, runtime);
     if (outcomes.length !== items.length) {
       throw new Error(`step "${step.name}" returned ${outcomes.length} outcomes for ${items.length} inputs`);
     }

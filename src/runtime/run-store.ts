@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Usage } from '../llm/usage.js';
 import type { RunSnapshot, RunStatus } from '../progress/events.js';
 import type { KeyBuilder } from './keys.js';
 import { runScript } from './scripts.js';
@@ -32,6 +33,7 @@ export interface BatchCommit {
   failed: number;
   written: number;
   failures: readonly { id: string; reason: string }[];
+  usage?: Usage;
 }
 
 /** Run state transitions, each one atomic Lua call over the run's keys. */
@@ -74,7 +76,11 @@ export class RunStore {
       this.redis,
       'complete-batch',
       [run.state, run.pending, run.done, run.failures, this.keys.activeRun(ref.pipelineId, ref.userId), this.keys.sync(ref.pipelineId, ref.userId)],
-      [ref.runId, commit.batchId, commit.processed, commit.skipped, commit.failed, commit.written, now(), ...failureLines(commit.failures)],
+      [
+        ref.runId, commit.batchId, commit.processed, commit.skipped, commit.failed, commit.written, now(),
+        commit.usage?.promptTokens ?? 0, commit.usage?.completionTokens ?? 0, commit.usage?.costMicros ?? 0,
+        ...failureLines(commit.failures),
+      ],
     );
     return decode(ref.runId, result);
   }
@@ -88,6 +94,14 @@ export class RunStore {
       [ref.runId, reason.slice(0, 2000), now()],
     );
     return { changed: changed === 1, run: toSnapshot(ref.runId, fields) };
+  }
+
+  /** Marks a run as waiting on a provider (an open circuit, a 429 pause), for progress readers. */
+  async setWaiting(ref: RunRef, waiting: { on: string; reason: string; untilMs: number }): Promise<RunSnapshot | undefined> {
+    const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
+    const value = JSON.stringify({ on: waiting.on, reason: waiting.reason, until: new Date(waiting.untilMs).toISOString() });
+    const [changed, fields] = await runScript<[number, (string | null)[]]>(this.redis, 'set-waiting', [run.state], [value]);
+    return changed ? toSnapshot(ref.runId, fields) : undefined;
   }
 
   async snapshot(ref: RunRef): Promise<RunSnapshot> {
@@ -111,7 +125,10 @@ export class RunStore {
 }
 
 /** The same fields, in the same order, as src/lua/run-snapshot.lua. */
-const SNAPSHOT_FIELDS = ['status', 'seq', 'discovered', 'processed', 'skipped', 'failed', 'written', 'totalSum', 'totalKnown', 'sources', 'startedAt', 'finishedAt', 'error', 'pipeline', 'user'];
+const SNAPSHOT_FIELDS = [
+  'status', 'seq', 'discovered', 'processed', 'skipped', 'failed', 'written', 'totalSum', 'totalKnown', 'sources',
+  'startedAt', 'finishedAt', 'error', 'pipeline', 'user', 'promptTokens', 'completionTokens', 'costMicros', 'waiting',
+];
 
 const now = () => new Date().toISOString();
 
@@ -124,7 +141,8 @@ function decode(runId: string, [outcome, fields]: [number, (string | null)[]]): 
 }
 
 function toSnapshot(runId: string, fields: (string | null)[]): RunSnapshot {
-  const [status, seq, discovered, processed, skipped, failed, written, totalSum, totalKnown, sources, startedAt, finishedAt, error, pipeline, user] = fields;
+  const [status, seq, discovered, processed, skipped, failed, written, totalSum, totalKnown, sources, startedAt, finishedAt, error, pipeline, user, promptTokens, completionTokens, costMicros, waiting] =
+    fields;
   const int = (v: string | null | undefined) => Number(v ?? 0);
   const totalIsKnown = int(sources) > 0 && int(totalKnown) >= int(sources);
   return {
@@ -143,6 +161,10 @@ function toSnapshot(runId: string, fields: (string | null)[]): RunSnapshot {
     startedAt: startedAt ?? '',
     ...(finishedAt ? { finishedAt } : {}),
     ...(error ? { error } : {}),
+    ...(int(promptTokens) + int(completionTokens) > 0
+      ? { usage: { promptTokens: int(promptTokens), completionTokens: int(completionTokens), costUsd: int(costMicros) / 1e6 } }
+      : {}),
+    ...(waiting && status === 'running' ? { waiting: JSON.parse(waiting) as RunSnapshot['waiting'] } : {}),
     seq: int(seq),
   };
 }

@@ -6,6 +6,9 @@ import { ProgressPublisher } from '../progress/publisher.js';
 import { readEvents, readSnapshot, type ReadEventsOptions } from '../progress/reader.js';
 import { readDocuments } from '../sinks/read-documents.js';
 import type { StoredDocument } from '../sinks/redis-sink.js';
+import { createLimiter } from '../limiter/limiter.js';
+import { collectLimits } from '../llm/config.js';
+import { createLlmRuntime } from '../llm/runtime.js';
 import { createQueueRegistry, type RuntimeContext } from './context.js';
 import { environmentCredentials } from './credentials.js';
 import { InvalidInputError, newRunId, parseUserId } from './ids.js';
@@ -67,11 +70,14 @@ export function createSluice(config: SluiceConfig): Sluice {
     if (!found) throw new InvalidInputError(`Unknown pipeline "${id}". Known: ${[...pipelines.keys()].join(', ')}`);
     return found;
   };
+  const limiter = createLimiter(redis, keys, collectLimits(config.llm, config.limits));
   const rt: RuntimeContext = {
     redis,
     keys,
     runs,
     progress,
+    limiter,
+    llm: createLlmRuntime(redis, keys, limiter, config.llm),
     credentials: config.credentials ?? environmentCredentials,
     maxItemFailures: config.progress?.maxItemFailures ?? 100,
     pipeline,
@@ -95,7 +101,7 @@ export function createSluice(config: SluiceConfig): Sluice {
         firstPages.map((page) => {
           const sourceIndex = Number(page.slice(1, page.indexOf('p')));
           const data: PageJobData = { ...runRef, sourceIndex, pageIndex: 0 };
-          return { name: JOB_PAGE, data, opts: jobOptions(p, runRef.runId, page) };
+          return { name: JOB_PAGE, data, opts: jobOptions(p, runRef.runId, page, 0) };
         }),
       );
       if (started.created) {

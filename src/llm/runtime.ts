@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import OpenAI, { APIError } from 'openai';
+import { readRateLimitHeaders } from '../limiter/headers.js';
+import { LimiterWaitError } from '../limiter/errors.js';
+import type { Limiter } from '../limiter/limiter.js';
+import type { CallOutcome } from '../limiter/types.js';
+import type { KeyBuilder } from '../runtime/keys.js';
+import { stableStringify } from '../util/hash.js';
+import type { LlmConfig, LlmProviderConfig } from './config.js';
+import { LlmAuthError, LlmRequestError, ProviderUnavailableError } from './errors.js';
+import { countChatTokens, countTokens, type ChatMessage } from './tokens.js';
+import { DEFAULT_PRICES, type UsageMeter } from './usage.js';
+
+export interface ModelRef {
+  provider: string;
+  model: string;
+  /** Shared budget this call draws from. Default `<provider>:<model>`. */
+  limiterKey?: string;
+}
+
+export interface ChatRequest extends ModelRef {
+  messages: ChatMessage[];
+  maxTokens: number;
+  /** JSON schema for structured output. */
+  jsonSchema?: { name: string; schema: Record<string, unknown> };
+  /** Identifies the step and its version in the cache key: a new version is a new answer. */
+  cacheScope: string;
+  /** Skip the cache (a retry after an invalid answer must ask again). */
+  attempt?: number;
+}
+
+export interface EmbedRequest extends ModelRef {
+  inputs: string[];
+  cacheScope: string;
+}
+
+export interface LlmRuntime {
+  chat(request: ChatRequest, usage: UsageMeter): Promise<string>;
+  embed(request: EmbedRequest, usage: UsageMeter): Promise<number[][]>;
+}
+
+interface Cached<T> {
+  value: T;
+}
+
+/**
+ * LLM calls for one worker process. Every call takes its budget from the shared limiter first,
+ * runs with the SDK's own retries off (a retry-after sleep would hold the worker slot), feeds the
+ * response's rate-limit headers back, and caches the answer by content so a re-sync or a re-run
+ * shard never pays twice.
+ */
+export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limiter, config: LlmConfig = {}): LlmRuntime {
+  const providers = config.providers ?? { openai: {} };
+  const maxWait = config.maxWaitInWorkerMs ?? 2000;
+  const ttl = config.cacheTtlSeconds ?? 30 * 24 * 3600;
+  const clients = new Map<string, OpenAI>();
+
+  const providerConfig = (name: string): LlmProviderConfig => {
+    const found = providers[name];
+    if (!found) throw new LlmRequestError(`unknown LLM provider "${name}"; configure it under llm.providers`);
+    return found;
+  };
+  const client = (name: string): OpenAI => {
+    let existing = clients.get(name);
+    if (!existing) {
+      const p = providerConfig(name);
+      const apiKey = p.apiKey ?? process.env.OPENAI_API_KEY;
+      if (!apiKey) throw new LlmAuthError(`no API key for LLM provider "${name}": set OPENAI_API_KEY or llm.providers.${name}.apiKey`);
+      existing = new OpenAI({
+        apiKey,
+        baseURL: p.baseURL ?? process.env.OPENAI_BASE_URL ?? undefined,
+        maxRetries: 0,
+        timeout: p.timeoutMs ?? 60_000,
+      });
+      clients.set(name, existing);
+    }
+    return existing;
+  };
+  const price = (ref: ModelRef) => providerConfig(ref.provider).prices?.[ref.model] ?? DEFAULT_PRICES[ref.model];
+
+  async function cached<T>(scope: string, payload: unknown, usage: UsageMeter, call: () => Promise<T>): Promise<T> {
+    const key = keys.llmCache(createHash('sha256').update(scope).update('\0').update(stableStringify(payload)).digest('base64url'));
+    const hit = await redis.get(key);
+    if (hit) {
+      usage.addCached();
+      return (JSON.parse(hit) as Cached<T>).value;
+    }
+    const value = await call();
+    await redis.set(key, JSON.stringify({ value } satisfies Cached<T>), 'EX', ttl);
+    return value;
+  }
+
+  /** Runs one request under the limiter and turns the provider's answer into a limiter outcome. */
+  async function limited<T>(ref: ModelRef, reserve: number, send: () => Promise<{ value: T; charged: number; headers: Headers }>): Promise<T> {
+    const key = ref.limiterKey ?? `${ref.provider}:${ref.model}`;
+    await limiter.acquire(key, reserve, maxWait);
+    try {
+      const { value, charged, headers } = await send();
+      await limiter.settle(key, reserve, { kind: 'ok', chargedTokens: charged, learned: learnedFrom(headers) });
+      return value;
+    } catch (error) {
+      const outcome = outcomeOf(error);
+      await limiter.settle(key, reserve, outcome);
+      if (outcome.kind === 'rate_limited') throw new LimiterWaitError(key, outcome.retryAfterMs ?? 1000, 'paused');
+      throw classify(ref, error);
+    }
+  }
+
+  return {
+    async chat(request, usage) {
+      const payload = { model: request.model, messages: request.messages, maxTokens: request.maxTokens, schema: request.jsonSchema, attempt: request.attempt ?? 0 };
+      return cached(`chat:${request.provider}:${request.cacheScope}`, payload, usage, () => {
+        const prompt = countChatTokens(request.messages);
+        return limited(request, prompt + request.maxTokens, async () => {
+          const { data, response } = await client(request.provider)
+            .chat.completions.create({
+              model: request.model,
+              messages: request.messages,
+              max_tokens: request.maxTokens,
+              ...(request.jsonSchema
+                ? { response_format: { type: 'json_schema' as const, json_schema: { name: request.jsonSchema.name, schema: request.jsonSchema.schema, strict: false } } }
+                : {}),
+            })
+            .withResponse();
+          const content = data.choices?.[0]?.message?.content;
+          if (typeof content !== 'string') throw new LlmRequestError(`${request.provider}:${request.model} answered without message content`);
+          const promptTokens = data.usage?.prompt_tokens ?? prompt;
+          const completionTokens = data.usage?.completion_tokens ?? countTokens(content);
+          usage.add(promptTokens, completionTokens, price(request));
+          const chargesMax = (providerConfig(request.provider).rateLimitCharge ?? 'max_tokens') === 'max_tokens';
+          return { value: content, charged: promptTokens + (chargesMax ? request.maxTokens : completionTokens), headers: response.headers };
+        });
+      });
+    },
+    async embed(request, usage) {
+      return cached(`embed:${request.provider}:${request.cacheScope}`, { model: request.model, inputs: request.inputs }, usage, () => {
+        const estimate = request.inputs.reduce((sum, text) => sum + countTokens(text), 0);
+        return limited(request, estimate, async () => {
+          const { data, response } = await client(request.provider).embeddings.create({ model: request.model, input: request.inputs }).withResponse();
+          if (!Array.isArray(data.data) || data.data.length !== request.inputs.length) {
+            throw new LlmRequestError(`${request.provider}:${request.model} returned ${data.data?.length ?? 0} embeddings for ${request.inputs.length} inputs`);
+          }
+          const vectors = [...data.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+          const promptTokens = data.usage?.prompt_tokens ?? estimate;
+          usage.add(promptTokens, 0, price(request));
+          return { value: vectors, charged: promptTokens, headers: response.headers };
+        });
+      });
+    },
+  };
+}
+
+function learnedFrom(headers: Headers | undefined): CallOutcome['learned'] {
+  const read = readRateLimitHeaders(headers);
+  if (read.limitRequests === undefined && read.limitTokens === undefined) return undefined;
+  return { rpm: read.limitRequests, tpm: read.limitTokens };
+}
+
+function outcomeOf(error: unknown): CallOutcome {
+  if (error instanceof APIError) {
+    if (error.status === 429) {
+      const read = readRateLimitHeaders(error.headers);
+      return { kind: 'rate_limited', retryAfterMs: read.retryAfterMs ?? 1000, learned: learnedFrom(error.headers) };
+    }
+    if (error.status === undefined || error.status >= 500) return { kind: 'failed' };
+    return { kind: 'none' };
+  }
+  // Our own errors (a malformed answer) say nothing about the provider's health.
+  return error instanceof LlmRequestError ? { kind: 'none' } : { kind: 'failed' };
+}
+
+function classify(ref: ModelRef, error: unknown): Error {
+  const where = `${ref.provider}:${ref.model}`;
+  if (error instanceof LlmRequestError) return error;
+  if (error instanceof APIError && (error.status === 401 || error.status === 403)) {
+    return new LlmAuthError(`${where} rejected the API key (${error.status})`);
+  }
+  if (error instanceof APIError && error.status !== undefined && error.status < 500) {
+    return new LlmRequestError(`${where} refused the request (${error.status}): ${error.message}`);
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return new ProviderUnavailableError(`${where} unavailable: ${detail}`);
+}

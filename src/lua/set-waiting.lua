@@ -1,0 +1,16 @@
+-- Records what a running run waits on (JSON), unless it already says the same thing.
+-- KEYS[1] run state  ARGV[1] waiting JSON
+-- Returns { 1, snapshot... } when it changed, { 0 } otherwise.
+-- @include run-snapshot
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return { 0 } end
+local current = redis.call('HGET', KEYS[1], 'waiting')
+if current then
+  local on = string.match(current, '"on":"([^"]*)"')
+  local reason = string.match(current, '"reason":"([^"]*)"')
+  local newOn = string.match(ARGV[1], '"on":"([^"]*)"')
+  local newReason = string.match(ARGV[1], '"reason":"([^"]*)"')
+  if on == newOn and reason == newReason then return { 0 } end
+end
+redis.call('HSET', KEYS[1], 'waiting', ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'seq', 1)
+return { 1, runSnapshot(KEYS[1]) }
