@@ -1,5 +1,5 @@
 import type { CredentialProvider } from '../connector/types.js';
-import type { LimitSpec } from '../limiter/types.js';
+import type { LimiterOptions, LimitSpec } from '../limiter/types.js';
 import type { LlmConfig } from '../llm/config.js';
 import type { Pipeline } from '../pipeline/define-pipeline.js';
 import { validateConfig } from './validate.js';
@@ -36,6 +36,8 @@ export interface SluiceConfig {
   llm?: LlmConfig;
   /** Shared budgets by limiter key, e.g. `{ 'openai:gpt-4o-mini': { rpm: 500, tpm: 200_000 } }`. */
   limits?: Record<string, LimitSpec>;
+  /** How the shared limiter paces work and when a provider's circuit opens. */
+  limiter?: LimiterOptions;
 }
 
 export function defineConfig(config: SluiceConfig): SluiceConfig {

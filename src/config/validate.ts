@@ -44,6 +44,16 @@ const configSchema = z
       })
       .optional(),
     limits: z.record(z.string().min(1), limitSpec).optional(),
+    limiter: z
+      .strictObject({
+        burstSeconds: z.number().positive().max(60).optional(),
+        pace: z.number().positive().max(1).optional(),
+        circuitThreshold: z.int().min(1).optional(),
+        cooldownMs: z.int().min(10).optional(),
+        maxCooldownMs: z.int().min(10).optional(),
+        cutFactor: z.number().positive().max(1).optional(),
+      })
+      .optional(),
     progress: z
       .strictObject({
         maxEvents: z.int().min(10).optional(),

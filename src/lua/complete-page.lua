@@ -5,13 +5,17 @@
 -- ARGV[1] runId  ARGV[2] pageId  ARGV[3] batch count  ARGV[4] next pageId or ''  ARGV[5] source ('s0')
 -- ARGV[6] next cursor or ''  ARGV[7] records discovered  ARGV[8] unchanged (304)  ARGV[9] failed items
 -- ARGV[10] total or ''  ARGV[11] watermark or ''  ARGV[12] now  ARGV[13..] failure lines
--- Returns { outcome, snapshot... }: outcome 0 = run not running, 1 = recorded, 2 = recorded and run completed.
+-- Returns { outcome, snapshot, ordinal }: outcome 0 = run not running, 1 = recorded, 2 = recorded and run completed;
+-- ordinal = how many batches the run had before this page's (its batches are ordinal, ordinal+1, ...), kept on retries.
 -- @include run-snapshot
 -- @include finish-if-drained
-if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return { 0, runSnapshot(KEYS[1]) } end
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return { 0, runSnapshot(KEYS[1]), 0 } end
 local pageId, batches = ARGV[2], tonumber(ARGV[3])
 local previous = redis.call('HGET', KEYS[4], pageId)
+local ordinal
 if not previous then
+  ordinal = redis.call('HINCRBY', KEYS[1], 'batches', batches) - batches
+  redis.call('HSET', KEYS[4], pageId .. ':ordinal', ordinal)
   redis.call('HINCRBY', KEYS[1], 'discovered', tonumber(ARGV[7]) + tonumber(ARGV[8]))
   redis.call('HINCRBY', KEYS[1], 'skipped', tonumber(ARGV[8]))
   redis.call('HINCRBY', KEYS[1], 'failed', tonumber(ARGV[9]))
@@ -22,6 +26,7 @@ if not previous then
   for i = 13, #ARGV do redis.call('LPUSH', KEYS[5], ARGV[i]) end
   if #ARGV >= 13 then redis.call('LTRIM', KEYS[5], 0, 49) end
 else
+  ordinal = tonumber(redis.call('HGET', KEYS[4], pageId .. ':ordinal') or '0')
   -- A retry read the page again and got fewer batches: forget the ones that will never come.
   for i = batches, tonumber(previous) - 1 do redis.call('SREM', KEYS[2], pageId .. 'b' .. i) end
 end
@@ -40,4 +45,4 @@ redis.call('SADD', KEYS[3], pageId)
 redis.call('SREM', KEYS[2], pageId)
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local finished = finishIfDrained(KEYS[1], KEYS[2], KEYS[6], KEYS[7], ARGV[1], ARGV[12])
-return { 1 + finished, runSnapshot(KEYS[1]) }
+return { 1 + finished, runSnapshot(KEYS[1]), ordinal }

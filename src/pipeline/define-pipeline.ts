@@ -37,8 +37,8 @@ export interface PipelineOptions<S extends SourceList, TOut> {
   /** Jobs a worker runs at once on this pipeline's queue. */
   concurrency?: number;
   /**
-   * How runs of many users share workers. 'round-robin' (default): shards are prioritised by page
-   * ordinal, so a new user's first pages overtake older backlogs. 'fifo': first come, first served.
+   * How runs of many users share workers. 'round-robin' (default): shards are prioritised by batch
+   * ordinal, so a new user's first batches overtake older backlogs. 'fifo': first come, first served.
    */
   fairness?: 'round-robin' | 'fifo';
 }

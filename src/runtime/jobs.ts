@@ -28,9 +28,9 @@ export const jobId = (runId: string, shard: string) => `${runId}.${shard}`;
 const MAX_PRIORITY = 2_097_151;
 
 /**
- * `ordinal` is the page index the shard belongs to. Under round-robin fairness it is the job's
- * priority: every run's page n goes before any run's page n+1, so a user who starts now gets
- * their first pages done ahead of the backlogs of users who started earlier.
+ * `ordinal` is the shard's batch ordinal in its run. Under round-robin fairness it is the job's
+ * priority: every run's batch n goes before any run's batch n+1, so a user who starts now gets
+ * their first batches done ahead of the backlogs of users who started earlier.
  */
 export function jobOptions(pipeline: Pipeline<unknown>, runId: string, shard: string, ordinal: number): JobsOptions {
   return {

@@ -56,19 +56,20 @@ export async function processPage(rt: RuntimeContext, job: Job<PageJobData>): Pr
 
   const ref = { runId: data.runId, pipelineId: data.pipelineId, userId: data.userId };
   const queue = rt.queue(pipeline.queue);
-  // The next page goes first, at the same priority as this page's batches, so discovery stays ahead of processing.
+  // Priorities follow batch ordinals; the next page goes first, at the priority of this page's first
+  // batch, so discovery stays ahead of processing.
   await queue.addBulk([
     ...(nextPage
       ? [{
           name: JOB_PAGE,
           data: { ...ref, sourceIndex: data.sourceIndex, pageIndex: data.pageIndex + 1, cursor: page.nextCursor } satisfies PageJobData,
-          opts: jobOptions(pipeline, data.runId, nextPage, data.pageIndex),
+          opts: jobOptions(pipeline, data.runId, nextPage, result.ordinal),
         }]
       : []),
     ...slices.map((records, i) => {
       const id = batchId(thisPage, i);
       const batch: BatchJobData = { ...ref, batchId: id, records };
-      return { name: JOB_BATCH, data: batch, opts: jobOptions(pipeline, data.runId, id, data.pageIndex) };
+      return { name: JOB_BATCH, data: batch, opts: jobOptions(pipeline, data.runId, id, result.ordinal + i) };
     }),
   ]);
   await publishItemFailures(rt, result.run, failures);

@@ -55,9 +55,10 @@ export class RunStore {
     return { runId, created: created === 1, pendingFirstPages: pages };
   }
 
-  async completePage(ref: RunRef, commit: PageCommit): Promise<{ outcome: ShardOutcome; run: RunSnapshot }> {
+  /** `ordinal`: batches the run had before this page's; the page's batches follow it. */
+  async completePage(ref: RunRef, commit: PageCommit): Promise<{ outcome: ShardOutcome; run: RunSnapshot; ordinal: number }> {
     const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
-    const result = await runScript<[number, (string | null)[]]>(
+    const [outcome, fields, ordinal] = await runScript<[number, (string | null)[], number]>(
       this.redis,
       'complete-page',
       [run.state, run.pending, run.done, run.pages, run.failures, this.keys.activeRun(ref.pipelineId, ref.userId), this.keys.sync(ref.pipelineId, ref.userId)],
@@ -67,7 +68,7 @@ export class RunStore {
         ...failureLines(commit.failures),
       ],
     );
-    return decode(ref.runId, result);
+    return { ...decode(ref.runId, [outcome, fields]), ordinal };
   }
 
   async completeBatch(ref: RunRef, commit: BatchCommit): Promise<{ outcome: ShardOutcome; run: RunSnapshot }> {

@@ -70,7 +70,7 @@ export function createSluice(config: SluiceConfig): Sluice {
     if (!found) throw new InvalidInputError(`Unknown pipeline "${id}". Known: ${[...pipelines.keys()].join(', ')}`);
     return found;
   };
-  const limiter = createLimiter(redis, keys, collectLimits(config.llm, config.limits));
+  const limiter = createLimiter(redis, keys, collectLimits(config.llm, config.limits), config.limiter);
   const rt: RuntimeContext = {
     redis,
     keys,
