@@ -14,3 +14,13 @@ export { InvalidInputError } from './runtime/ids.js';
 export { contentHash } from './util/hash.js';
 export * from './llm/index.js';
 export { createLimiter, LimiterWaitError, RequestTooLargeError, type Limiter, type LimitSpec } from './limiter/index.js';
+export {
+  startMockLlm,
+  MockOptionsError,
+  type LatencySetting,
+  type MockLlm,
+  type MockLlmKnobs,
+  type MockLlmOptions,
+  type MockLlmStats,
+  type SecondBucket,
+} from './mock-llm/index.js';

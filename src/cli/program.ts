@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerMockLlm } from './commands/mock-llm.js';
 import { registerRun } from './commands/run.js';
 import { registerStatus } from './commands/status.js';
 import { registerWorker } from './commands/worker.js';
@@ -15,6 +16,8 @@ export function createProgram(): Command {
   for (const command of program.commands) {
     command.option('-c, --config <file>', 'config file').option('--redis <url>', 'Redis URL').showHelpAfterError();
   }
+  // Registered after the loop: the mock needs no config or Redis, so it takes neither option.
+  registerMockLlm(program);
   program.hook('preAction', (_, action) => {
     const global = program.opts<{ config?: string; redis?: string }>();
     for (const name of ['config', 'redis'] as const) {

@@ -42,10 +42,15 @@ export function createLimiter(redis: Redis, keys: KeyBuilder, specs: Record<stri
     tryAcquire,
     limits,
     async acquire(key, tokens, maxWaitMs) {
+      const started = Date.now();
       for (;;) {
         const result = await tryAcquire(key, tokens);
         if (result.granted) return result;
-        if (result.waitMs > maxWaitMs) throw new LimiterWaitError(key, result.waitMs, result.reason);
+        // Many callers each told "100 ms" can starve one another: the deadline counts the whole wait.
+        const waited = Date.now() - started;
+        if (waited + result.waitMs > maxWaitMs) {
+          throw new LimiterWaitError(key, Math.max(result.waitMs, Math.min(waited, maxWaitMs)), result.reason);
+        }
         // A short wait is cheaper in-process than a round trip through the queue; jitter spreads callers.
         await sleep(result.waitMs * (1 + Math.random() * 0.2));
       }

@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createSluice, defineConfig, definePipeline, embed, extract, startMockLlm, summarize, type MockLlm, type Sluice } from '../src/index.js';
+import { deletePrefix, uniquePrefix } from './support/redis.js';
+import { synthetic } from './support/synthetic.js';
+import { waitForRun } from './support/wait.js';
+
+let sluice: Sluice | undefined;
+let mock: MockLlm | undefined;
+let prefix = '';
+afterEach(async () => {
+  await sluice?.close();
+  await mock?.close();
+  sluice = mock = undefined;
+  await deletePrefix(prefix);
+});
+
+async function setup(pipeline: ReturnType<typeof definePipeline<any, any>> | ReturnType<typeof definePipeline<any, any>>[], limits: { rpm?: number; tpm?: number } = { rpm: 6000, tpm: 1_000_000 }) {
+  prefix = uniquePrefix('llm');
+  sluice = createSluice(
+    defineConfig({
+      prefix,
+      pipelines: Array.isArray(pipeline) ? pipeline : [pipeline],
+      llm: { providers: { openai: { baseURL: mock!.url, apiKey: 'test-key', limits: { 'gpt-4o-mini': limits, 'text-embedding-3-small': limits } } } },
+      progress: { intervalMs: 20 },
+    }),
+  );
+  sluice.startWorker({ concurrency: 4 });
+  return sluice;
+}
+
+describe('LLM steps', () => {
+  it('summarize runs every record through the model, counts tokens and cost, and a re-run pays nothing', async () => {
+    mock = await startMockLlm({});
+    const pipeline = definePipeline({
+      id: 'sum',
+      source: synthetic.records({ count: 20, pageSize: 10 }),
+      sharding: { batchSize: 5 },
+      steps: (records) => records.pipe(summarize({ model: 'gpt-4o-mini', text: (r) => r.text })),
+    });
+    const s = await setup(pipeline);
+    const first = await waitForRun(s, 'u1', (await s.startRun('sum', { userId: 'u1' })).runId);
+    expect(first.counts).toMatchObject({ processed: 20, failed: 0 });
+    expect(first.usage?.promptTokens).toBe(mock.stats().promptTokens);
+    expect(first.usage?.completionTokens).toBe(mock.stats().completionTokens);
+    expect(first.usage?.costUsd).toBeGreaterThan(0);
+    const docs = await s.documents<{ summary: string }>('sum', 'u1');
+    expect(docs.every((d) => d.value.summary.length > 0)).toBe(true);
+    expect(mock.stats().ok).toBe(20);
+
+    // Another user with the same content: answers come from the cache, not the provider.
+    const second = await waitForRun(s, 'u2', (await s.startRun('sum', { userId: 'u2' })).runId);
+    expect(second.counts.processed).toBe(20);
+    expect(second.usage).toBeUndefined();
+    expect(mock.stats().requests).toBe(20);
+  });
+
+  it('extract retries an invalid answer a bounded number of times, then fails the record with the reason', async () => {
+    mock = await startMockLlm({ invalidJson: 1 });
+    const schema = z.object({ topic: z.string(), count: z.number() });
+    const extraction = (id: string, version: string) =>
+      definePipeline({
+        id,
+        source: synthetic.records({ count: 4, pageSize: 4, version }),
+        steps: (records) => records.pipe(extract({ model: 'gpt-4o-mini', text: (r) => r.text, schema, concurrency: 1 })),
+      });
+    const s = await setup([extraction('ext', '1'), extraction('ext-other', '2')]);
+    const ok = await waitForRun(s, 'u1', (await s.startRun('ext', { userId: 'u1' })).runId);
+    // One broken answer, retried: every record still gets a valid extraction.
+    expect(ok.counts).toMatchObject({ processed: 4, failed: 0 });
+    const docs = await s.documents<{ extracted: z.infer<typeof schema> }>('ext', 'u1');
+    for (const doc of docs) expect(schema.safeParse(doc.value.extracted).success).toBe(true);
+
+    mock.setOptions({ invalidJson: 1000 });
+    const bad = await waitForRun(s, 'u2', (await s.startRun('ext-other', { userId: 'u2' })).runId);
+    expect(bad.counts).toMatchObject({ processed: 0, failed: 4 });
+    const failure = (await s.events('u2')).find((e) => e.type === 'item.failed');
+    expect(failure?.type === 'item.failed' && failure.item.reason).toMatch(/^extract: LlmRequestError: 3 tries, answer (is not JSON|does not match the schema)/);
+  });
+
+  it('embed batches chunks into few requests and splits a long document by tokens', async () => {
+    mock = await startMockLlm({});
+    const long = Array.from({ length: 1200 }, (_, i) => `word${i}`).join(' ');
+    const pipeline = definePipeline({
+      id: 'emb',
+      source: synthetic.records({ count: 30, pageSize: 30 }),
+      sharding: { batchSize: 30 },
+      steps: (records) =>
+        records
+          .map((r) => ({ n: r.n, text: r.n === 0 ? long : r.text }))
+          .pipe(embed({ model: 'text-embedding-3-small', text: (r) => r.text, batchSize: 16, chunkTokens: 512 })),
+    });
+    const s = await setup(pipeline);
+    const run = await waitForRun(s, 'u1', (await s.startRun('emb', { userId: 'u1' })).runId);
+    expect(run.counts).toMatchObject({ processed: 30, failed: 0 });
+    const docs = await s.documents<{ chunk: string; embedding: number[] }>('emb', 'u1');
+    const longDocs = docs.filter((d) => d.sourceId === 'rec-000000');
+    expect(longDocs.length).toBeGreaterThan(1);
+    expect(longDocs.map((d) => d.id)).toContain('rec-000000#1');
+    expect(docs.every((d) => d.value.embedding.length === 64)).toBe(true);
+    // 29 short texts + the long one's chunks, 16 inputs per request.
+    expect(mock.stats().requests).toBe(Math.ceil((29 + longDocs.length) / 16));
+  });
+});
