@@ -16,7 +16,8 @@ export const synthetic = defineConnector({
         const offset = cursor ? Number(cursor) : 0;
         const records = [];
         for (let n = offset; n < Math.min(count, offset + pageSize); n++) {
-          const data = { n, text: `record ${n} v${version}` };
+          // The user is part of the content: users' records differ, as real users' data does (no shared LLM cache hits).
+          const data = { n, text: `record ${n} of ${ctx.userId} v${version}` };
           records.push({ id: `rec-${String(n).padStart(7, '0')}`, hash: contentHash(data), data });
         }
         const next = offset + pageSize;

@@ -1,25 +1,29 @@
-import { definePipeline } from 'sluice';
+import { definePipeline, summarize } from 'sluice';
 import { files } from 'sluice/connectors/files';
 
 const PASSAGE_CHARS = 1500;
 
 /**
- * The demo: ingest a folder (by default the current one) into passages ready for retrieval.
- * Start it with `--input '{"root":"path/to/folder"}'` to ingest another folder.
+ * The demo: ingest a folder (by default the current one) into passages ready for retrieval, each
+ * carrying an LLM summary of its file. Start it with `--input '{"root":"path/to/folder"}'` to ingest
+ * another folder. Without OPENAI_API_KEY, `npm run demo` points the LLM step at `sluice mock-llm`.
  */
 export const demoPipeline = definePipeline({
   id: 'demo-files',
-  description: 'Text files of a folder, split into passages',
+  description: 'Text files of a folder, summarised and split into passages',
+  version: '2',
   source: files.files({ ignore: ['node_modules/**', '.git/**', 'dist/**', 'package-lock.json', '.sluice/**'] }),
   sharding: { batchSize: 25 },
   steps: (records) =>
     records
       .filter((file) => file.text.trim().length > 0)
+      // The head of a file says what it is about; summarising only that keeps the demo quick and cheap.
+      .pipe(summarize({ model: 'gpt-4o-mini', text: (file) => `${file.path}\n\n${file.text.slice(0, 4000)}`, maxTokens: 120 }))
       .flatMap((file) =>
         splitPassages(file.text).map((text, n, all) => ({
           path: file.path,
           passage: `${n + 1}/${all.length}`,
-          title: file.text.split('\n', 1)[0]!.slice(0, 120),
+          fileSummary: file.summary,
           words: text.split(/\s+/).filter(Boolean).length,
           text,
         })),

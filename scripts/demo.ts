@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSluice, loadConfig } from '../src/index.js';
+import { createSluice, loadConfig, startMockLlm } from '../src/index.js';
 import { followRuns } from '../src/cli/follow.js';
 import { redisForDemo } from './redis-for-demo.js';
 
@@ -20,9 +20,18 @@ const OUTPUT = join(ROOT, '.sluice', 'demo');
 async function main(): Promise<void> {
   const redis = await redisForDemo();
   console.log(`Redis: ${redis.url}${redis.started ? ' (started for this demo; it stops when the demo ends)' : ''}`);
-  const env = { ...process.env, REDIS_URL: redis.url, SLUICE_PREFIX: PREFIX };
+  // Without an OpenAI key the LLM step talks to the local mock, which enforces real rate limits.
+  const mock = process.env.OPENAI_API_KEY ? undefined : await startMockLlm({ rpm: 600, tpm: 150_000, latencyMs: { min: 40, max: 160 } });
+  if (mock) console.log(`LLM: sluice mock-llm at ${mock.url} (set OPENAI_API_KEY to use OpenAI)`);
+  const llmEnv = mock ? { OPENAI_BASE_URL: mock.url, OPENAI_API_KEY: 'mock-key' } : {};
+  Object.assign(process.env, llmEnv);
+  const env = { ...process.env, ...llmEnv, REDIS_URL: redis.url, SLUICE_PREFIX: PREFIX };
+  const { config } = await loadConfig(join(ROOT, 'sluice.config.ts')).catch(async (error: unknown) => {
+    await mock?.close();
+    await redis.stop();
+    throw error;
+  });
   const workers = [startWorker(env), startWorker(env)];
-  const { config } = await loadConfig(join(ROOT, 'sluice.config.ts'));
   const sluice = createSluice({ ...config, redis: redis.url, prefix: PREFIX });
   try {
     await Promise.all(workers.map((w) => w.ready));
@@ -47,8 +56,16 @@ async function main(): Promise<void> {
       console.log(`  ${run.userId.padEnd(10)} ${String(docs.length).padStart(5)} documents  HGETALL ${sluice.keys.sink(run.pipeline, run.userId).documents}`);
       console.log(`  ${''.padEnd(10)} ${''.padStart(5)}            copy: ${file}`);
     }
-    const sample = (await sluice.documents<{ path: string; passage: string; words: number }>('demo-files', USERS[0]!))[0];
-    if (sample) console.log(`\nA document: ${sample.id} -> passage ${sample.value.passage} of ${sample.value.path}, ${sample.value.words} words`);
+    const sample = (await sluice.documents<{ path: string; passage: string; words: number; fileSummary: string }>('demo-files', USERS[0]!)).find(
+      (d) => d.value.path === 'README.md',
+    );
+    if (sample) {
+      console.log(`\nA document: ${sample.id} -> passage ${sample.value.passage} of ${sample.value.path}, ${sample.value.words} words`);
+      console.log(`  file summary: ${sample.value.fileSummary}`);
+    }
+    for (const run of finals) {
+      if (run.usage) console.log(`  ${run.userId}: ${run.usage.promptTokens} prompt + ${run.usage.completionTokens} completion tokens, ~$${run.usage.costUsd.toFixed(4)}`);
+    }
     console.log(
       `\nRun the demo again: unchanged files are skipped, nothing is rewritten.` +
         `\nInspect: REDIS_URL=${redis.url} SLUICE_PREFIX=${PREFIX} npx tsx src/cli/bin.ts status --user alice`,
@@ -58,6 +75,7 @@ async function main(): Promise<void> {
     await sluice.close();
     for (const worker of workers) worker.child.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exited));
+    await mock?.close();
     await redis.stop();
   }
 }

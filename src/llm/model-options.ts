@@ -39,8 +39,8 @@ export async function eachItem<I, O>(
           return { ok: true, items: await work(item) };
         } catch (error) {
           if (interruptsShard(error)) {
+            // Queued items see `interrupt` and return at once (clearQueue would leave their promises pending).
             interrupt ??= error;
-            limit.clearQueue();
             return { ok: false, reason: 'interrupted' };
           }
           return { ok: false, reason: `${name}: ${errorReason(error)}` };

@@ -3,30 +3,33 @@ import { eachItem, modelRef, type ModelOptions } from './model-options.js';
 import { chunkByTokens } from './tokens.js';
 
 export interface SummarizeOptions<I> extends ModelOptions<I> {
-  /** Prompt template; `{{text}}` is replaced by the record's text. */
-  prompt?: string;
+  /** Instructions, sent as the system message; the record's text is the user message. */
+  instructions?: string;
   /** Default 256. */
   maxTokens?: number;
   /** Inputs longer than this are summarised in pieces, then the pieces' summaries together. Default 6000. */
   chunkTokens?: number;
 }
 
-const DEFAULT_PROMPT = 'Summarise the following for a knowledge base, in a few factual sentences:\n\n{{text}}';
+const DEFAULT_INSTRUCTIONS = 'Summarise the text for a knowledge base, in a few factual sentences.';
 
 /** Adds `summary` to each value. Long inputs are map-reduced over token-sized chunks. */
 export function summarize<I extends object>(options: SummarizeOptions<I>): Step<I, I & { summary: string }> {
   const ref = modelRef(options as ModelOptions<never>);
-  const template = options.prompt ?? DEFAULT_PROMPT;
+  const instructions = options.instructions ?? DEFAULT_INSTRUCTIONS;
   const maxTokens = options.maxTokens ?? 256;
   const chunkTokens = options.chunkTokens ?? 6000;
-  const version = `summarize:${options.version ?? '1'}:${template}`;
+  const version = `summarize:${options.version ?? '1'}:${instructions}`;
   return {
     name: 'summarize',
     version: options.version,
     run: (items, runtime) =>
       eachItem('summarize', items, options.concurrency ?? 8, async (item) => {
         const ask = (text: string) =>
-          runtime.llm.chat({ ...ref, messages: [{ role: 'user', content: template.replaceAll('{{text}}', text) }], maxTokens, cacheScope: version }, runtime.usage);
+          runtime.llm.chat(
+            { ...ref, messages: [{ role: 'system', content: instructions }, { role: 'user', content: text }], maxTokens, cacheScope: version },
+            runtime.usage,
+          );
         const chunks = chunkByTokens(options.text(item.value), chunkTokens);
         const parts = await Promise.all(chunks.map(ask));
         const summary = parts.length === 1 ? parts[0]! : await ask(parts.join('\n\n'));
