@@ -1,5 +1,5 @@
 import { defineConfig, definePipeline, summarize, type SluiceConfig } from '../src/index.js';
-import { synthetic } from './synthetic.js';
+import { synthetic } from '../connectors/synthetic/index.js';
 
 /** One scenario of bench/llm.ts, passed to its worker children through the environment. */
 export interface LlmScenario {
@@ -21,7 +21,7 @@ export const FILLER = Array.from({ length: 45 }, (_, i) => `w${i}`).join(' ');
 export function llmBenchConfig(s: LlmScenario): SluiceConfig {
   const pipeline = definePipeline({
     id: PIPELINE_ID,
-    source: synthetic.records({ count: s.records, pageSize: 50 }),
+    source: synthetic.records({ count: s.records, pageSize: 50, perUser: true }),
     sharding: { batchSize: 5 },
     retries: { attempts: 5, backoffMs: 500 },
     fairness: s.fairness,

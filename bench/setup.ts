@@ -1,5 +1,5 @@
 import { defineConfig, definePipeline, type SluiceConfig } from '../src/index.js';
-import { synthetic } from './synthetic.js';
+import { synthetic } from '../connectors/synthetic/index.js';
 
 /** Shared by bench/core.ts and its worker children so both sides build the very same config. */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

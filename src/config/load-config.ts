@@ -49,6 +49,7 @@ function selfAliases(): Record<string, string> {
   return {
     'sluice/connectors/github': join(root, 'connectors/github/index.' + ext),
     'sluice/connectors/files': join(root, 'connectors/files/index.' + ext),
+    'sluice/connectors/synthetic': join(root, 'connectors/synthetic/index.' + ext),
     sluice: join(root, 'src/index.' + ext),
   };
 }
