@@ -22,7 +22,7 @@ export interface Limiter {
 /** A limiter shared by every worker process through Redis: one atomic script per acquisition. */
 export function createLimiter(redis: Redis, keys: KeyBuilder, specs: Record<string, LimitSpec>, options: LimiterOptions = {}): Limiter {
   const burst = options.burstSeconds ?? 0.1;
-  const pace = options.pace ?? 0.97;
+  const pace = options.pace ?? 0.99;
   const threshold = options.circuitThreshold ?? 5;
   const cooldown = options.cooldownMs ?? 2000;
   const maxCooldown = options.maxCooldownMs ?? 60_000;

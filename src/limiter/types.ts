@@ -13,7 +13,7 @@ export interface LimitSpec {
 export interface LimiterOptions {
   /** Seconds of budget a full bucket holds (at least one request). Small values pace work evenly. Default 0.1. */
   burstSeconds?: number;
-  /** Share of each limit aimed for, leaving room for clock skew and other clients. Default 0.97. */
+  /** Share of each limit aimed for, leaving room for clock skew and other clients. Default 0.99. */
   pace?: number;
   /** Consecutive failures that open a key's circuit. Default 5. */
   circuitThreshold?: number;
