@@ -37,7 +37,7 @@ describe('distributed limiter', () => {
   });
 
   it('reserves estimated tokens and reconciles with what was charged, refunding or charging the difference', async () => {
-    const { limiter, keys } = limiterFor({ tpm: 6000 }, { pace: 1, burstSeconds: 1 }); // 100 tokens in a full bucket
+    const { limiter, keys } = limiterFor({ tpm: 600 }, { pace: 1, burstSeconds: 10 }); // 100 tokens in a full bucket, 10/s refill
     expect(await limiter.tryAcquire('llm:m', 80)).toMatchObject({ granted: true });
     expect((await limiter.tryAcquire('llm:m', 80)).granted).toBe(false);
     await limiter.settle('llm:m', 80, { kind: 'ok', chargedTokens: 20 }); // 60 refunded
