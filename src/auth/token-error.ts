@@ -1,0 +1,13 @@
+/** Why a progress token was refused; the server maps each code to a 401 with the same code. */
+export type ProgressTokenErrorCode = 'token_malformed' | 'token_invalid' | 'token_expired';
+
+export class ProgressTokenError extends Error {
+  override name = 'ProgressTokenError';
+
+  constructor(
+    readonly code: ProgressTokenErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

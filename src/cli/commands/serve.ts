@@ -1,0 +1,56 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { resolveSecret } from '../../auth/resolve-secret.js';
+import { createProgressServer } from '../../server/create-server.js';
+import { bundledWidgetScript } from '../../server/widget-loader.js';
+import { openSluice, type CommonOptions } from '../options.js';
+
+interface ServeOptions extends CommonOptions {
+  port: number;
+  host: string;
+  secret?: string;
+  cors?: string[] | '*';
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description("serve users' progress over HTTP (JSON and server-sent events) until SIGTERM/SIGINT")
+    .option('--port <n>', 'port to listen on (0 picks a free one)', portNumber, 8787)
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--secret <secret>', 'token secret (default: SLUICE_SECRET, which keeps it out of the process list)')
+    .option('--cors <origins>', "browser origins allowed to call the API, comma-separated, or '*'", originList)
+    .action(async (options: ServeOptions) => {
+      const secret = resolveSecret(options.secret);
+      const sluice = await openSluice(options);
+      const server = createProgressServer({
+        sluice,
+        secret,
+        ...(options.cors ? { cors: { origins: options.cors } } : {}),
+        widgetScript: bundledWidgetScript(),
+      });
+      const listening = await server.listen(options.port, options.host);
+      console.log(`sluice serve listening on ${listening.url} (pid ${process.pid})`);
+      const signal = await new Promise<string>((resolve) => {
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+        process.once('SIGINT', () => resolve('SIGINT'));
+      });
+      console.log(`sluice serve: ${signal}, ending open streams`);
+      // Ending each stream (not dropping the socket) makes clients reconnect to another instance.
+      await listening.close();
+      await sluice.close();
+      console.log('sluice serve stopped');
+    });
+}
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`--port must be 0-65535, got "${value}"`);
+  return n;
+}
+
+function originList(value: string): string[] | '*' {
+  if (value.trim() === '*') return '*';
+  const origins = value.split(',').map((o) => o.trim()).filter(Boolean);
+  if (origins.length === 0) throw new InvalidArgumentError("expected origins like https://app.example.com, or '*'");
+  return origins;
+}

@@ -1,0 +1,173 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { compareStreamIds } from './stream-ids.js';
+import { toMessage, type RawEntry, type StreamMessage } from './stream-entries.js';
+
+export type HubListener = (messages: StreamMessage[]) => void;
+
+export interface HubOptions {
+  /** Longest XREAD block; a new stream interrupts it at once with CLIENT UNBLOCK. */
+  blockMs: number;
+  /** Entries read per stream per XREAD. */
+  count: number;
+  /** CLIENT SETNAME of the blocking connection, to spot it in CLIENT LIST. */
+  connectionName: string;
+}
+
+interface Watched {
+  /** Last id read from this stream: the next XREAD continues after it. */
+  lastId: string;
+  listeners: Set<HubListener>;
+}
+
+/**
+ * One reader per server process for every watched user stream: a dedicated connection runs
+ * XREAD BLOCK over all of them and fans each entry out to that user's subscribers, so 1,000 open
+ * streams cost one blocked Redis client, not 1,000. Streams nobody watches drop out of the read.
+ */
+export class ProgressHub {
+  private readonly watched = new Map<string, Watched>();
+  private connection: Redis | undefined;
+  /** CLIENT ID of the blocking connection, for CLIENT UNBLOCK from the shared one. */
+  private clientId: number | undefined;
+  /** Bumped when a stream is added; a read of an older generation misses it. */
+  private generation = 0;
+  private readGeneration = 0;
+  private reading = false;
+  private unblocking = false;
+  private closed = false;
+  private failing = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly shared: Redis,
+    private readonly options: HubOptions,
+  ) {}
+
+  /**
+   * Delivers entries of `key` newer than the hub's position to `listener`. A stream not yet
+   * watched is read from `fromId`; one already watched continues from where it is, so the caller
+   * replays older entries itself (XRANGE after subscribing) and drops ids it already sent.
+   */
+  subscribe(key: string, fromId: string, listener: HubListener): () => void {
+    if (this.closed) throw new Error('progress hub is closed');
+    let stream = this.watched.get(key);
+    if (!stream) {
+      stream = { lastId: fromId, listeners: new Set() };
+      this.watched.set(key, stream);
+      this.generation++;
+      this.kick();
+    }
+    stream.listeners.add(listener);
+    const watched = stream;
+    return () => {
+      watched.listeners.delete(listener);
+      if (watched.listeners.size === 0 && this.watched.get(key) === watched) this.watched.delete(key);
+    };
+  }
+
+  get streamCount(): number {
+    return this.watched.size;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.watched.clear();
+    this.wake?.();
+    this.connection?.disconnect();
+    await this.loop;
+  }
+
+  private kick(): void {
+    if (!this.loop) {
+      this.connection = this.shared.duplicate({ connectionName: this.options.connectionName });
+      // A reconnect gives the connection a new id; fetch it again before the next read.
+      this.connection.on('close', () => (this.clientId = undefined));
+      this.loop = this.run();
+      return;
+    }
+    if (this.wake) {
+      const wake = this.wake;
+      this.wake = undefined;
+      wake();
+      return;
+    }
+    if (this.reading) void this.unblock();
+  }
+
+  private async run(): Promise<void> {
+    const connection = this.connection!;
+    while (!this.closed) {
+      if (this.watched.size === 0) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        continue;
+      }
+      const keys = [...this.watched.keys()];
+      const ids = keys.map((key) => this.watched.get(key)!.lastId);
+      this.readGeneration = this.generation;
+      this.reading = true;
+      let result: [string, RawEntry[]][] | null;
+      try {
+        this.clientId ??= await connection.client('ID');
+        result = (await connection.xread('COUNT', this.options.count, 'BLOCK', this.options.blockMs, 'STREAMS', ...keys, ...ids)) as
+          | [string, RawEntry[]][]
+          | null;
+      } catch (error) {
+        if (this.closed) break;
+        // Redis went away: ioredis reconnects; subscribers keep waiting and miss nothing,
+        // since every stream continues from its last id. Say so once per outage, not per retry.
+        if (!this.failing) console.error(`sluice progress hub: ${error instanceof Error ? error.message : String(error)}; retrying`);
+        this.failing = true;
+        await delay(500);
+        continue;
+      } finally {
+        this.reading = false;
+      }
+      if (this.failing) console.error('sluice progress hub: reading again');
+      this.failing = false;
+      for (const [key, entries] of result ?? []) this.deliver(key, entries);
+    }
+  }
+
+  private deliver(key: string, entries: RawEntry[]): void {
+    const stream = this.watched.get(key);
+    if (!stream) return;
+    const messages: StreamMessage[] = [];
+    for (const entry of entries) {
+      // A stream dropped and watched again while a read was out may get entries it has passed.
+      if (compareStreamIds(entry[0], stream.lastId) <= 0) continue;
+      stream.lastId = entry[0];
+      const message = toMessage(entry);
+      if (message) messages.push(message);
+    }
+    if (messages.length === 0) return;
+    for (const listener of [...stream.listeners]) {
+      try {
+        listener(messages);
+      } catch (error) {
+        console.error('sluice progress hub: a subscriber failed', error);
+      }
+    }
+  }
+
+  /**
+   * Interrupts the blocked XREAD so the next one includes the new stream. The UNBLOCK can reach
+   * Redis before the XREAD does (two connections); then it finds nothing blocked, so try again
+   * briefly while that read is still out. The block timeout bounds the wait regardless.
+   */
+  private async unblock(): Promise<void> {
+    if (this.unblocking) return;
+    this.unblocking = true;
+    try {
+      for (let attempt = 0; attempt < 100 && this.reading && !this.closed && this.readGeneration < this.generation; attempt++) {
+        if (this.clientId !== undefined && (await this.shared.client('UNBLOCK', this.clientId)) === 1) return;
+        await delay(2);
+      }
+    } catch {
+      // The block timeout still brings the new stream in.
+    } finally {
+      this.unblocking = false;
+    }
+  }
+}

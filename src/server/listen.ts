@@ -1,0 +1,45 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { trackConnections } from './connections.js';
+
+export interface ListeningServer {
+  /** Where the server answers, e.g. http://127.0.0.1:8787. */
+  url: string;
+  /** Stops accepting, ends every event stream, and resolves once every connection is closed. */
+  close(): Promise<void>;
+}
+
+/** Grace for in-flight plain requests at shutdown before their connections are cut. */
+const CLOSE_GRACE_MS = 5000;
+
+/** Serves `app` on Node's http server; `endStreams` runs on close, after we stop accepting. */
+export async function listen(app: Hono<any>, port: number, host: string, endStreams: () => Promise<void>): Promise<ListeningServer> {
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
+  const connections = trackConnections(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const hostname = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${hostname}:${address.port}`,
+    close: () =>
+      (closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await endStreams();
+        // Ended streams leave quiet keep-alive connections behind: close them, and cut any
+        // request still running after the grace period.
+        connections.drain();
+        const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        await closed;
+        clearTimeout(cut);
+      })()),
+  };
+}

@@ -1,0 +1,45 @@
+import type { Sluice } from '../runtime/sluice.js';
+
+export interface ProgressServerOptions {
+  sluice: Sluice;
+  /** Signs and verifies progress tokens; every instance behind a load balancer needs the same one. */
+  secret: string;
+  /** Browser origins allowed to call the API. Default: none (same origin only). */
+  cors?: { origins: string[] | '*' };
+  /** An SSE comment (`: ping`) this often keeps proxies from closing idle streams. Default 15 s. */
+  heartbeatMs?: number;
+  /** Concurrent event streams one user may hold on one instance. Default 5. */
+  maxStreamsPerUser?: number;
+  /** Largest request body accepted. Default 16 KiB. */
+  maxBodyBytes?: number;
+  /** Source of GET /widget/sluice-progress.js. Default: that route answers 404. */
+  widgetScript?: () => Promise<string>;
+  /** Longest the shared XREAD blocks; new streams interrupt it with CLIENT UNBLOCK. Default 1000 ms. */
+  blockMs?: number;
+  /** Bytes queued for a client that stopped reading before its stream is ended. Default 1 MiB. */
+  maxQueuedBytes?: number;
+}
+
+export type ResolvedServerOptions = Required<Omit<ProgressServerOptions, 'cors' | 'widgetScript'>> &
+  Pick<ProgressServerOptions, 'cors' | 'widgetScript'>;
+
+export function resolveServerOptions(options: ProgressServerOptions): ResolvedServerOptions {
+  if (!options.secret) throw new TypeError('createProgressServer needs a non-empty secret to verify progress tokens');
+  const resolved = {
+    heartbeatMs: 15_000,
+    maxStreamsPerUser: 5,
+    maxBodyBytes: 16 * 1024,
+    blockMs: 1000,
+    maxQueuedBytes: 1024 * 1024,
+    ...definedOnly(options),
+  } as ResolvedServerOptions;
+  for (const name of ['heartbeatMs', 'maxStreamsPerUser', 'maxBodyBytes', 'blockMs', 'maxQueuedBytes'] as const) {
+    const value = resolved[name];
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+  return resolved;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

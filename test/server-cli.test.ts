@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { createProgressToken, verifyProgressToken } from '../src/index.js';
+import { deletePrefix, REDIS_URL, uniquePrefix } from './support/redis.js';
+import { openSse } from './support/sse.js';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(repoRoot, 'src/cli/bin.ts');
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const cliConfig = 'test/fixtures/config/cli.config.ts';
+/** A guard against a CLI that does not exit; not a timing assertion. */
+const KILL_AFTER_MS = 50_000;
+
+function start(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: { stdout: string; stderr: string }; exited: Promise<number | null> } {
+  const base: NodeJS.ProcessEnv = { ...process.env, REDIS_URL };
+  delete base.SLUICE_SECRET;
+  const child = spawn(process.execPath, ['--import', tsx, bin, ...args], { cwd: repoRoot, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
+  const guard = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
+  const exited = once(child, 'close').then(([code]) => {
+    clearTimeout(guard);
+    return code as number | null;
+  });
+  return { child, output, exited };
+}
+
+async function run(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const { output, exited } = start(args, env);
+  const code = await exited;
+  return { code, ...output };
+}
+
+describe.concurrent('sluice token', () => {
+  it('--user u1 --secret s prints a token that verifies for u1, valid for --ttl seconds', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const result = await run(['token', '--user', 'u1', '--secret', 's', '--ttl', '60']);
+    const after = Math.ceil(Date.now() / 1000);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toMatch(/^v1\.\S+\n$/);
+    const claims = verifyProgressToken(result.stdout.trim(), 's');
+    expect(claims.userId).toBe('u1');
+    expect(claims.exp).toBeGreaterThanOrEqual(before + 60);
+    expect(claims.exp).toBeLessThanOrEqual(after + 60);
+  });
+
+  it('takes the secret from SLUICE_SECRET', async () => {
+    const result = await run(['token', '--user', 'u2'], { SLUICE_SECRET: 'from-env' });
+    expect(result.code).toBe(0);
+    expect(verifyProgressToken(result.stdout.trim(), 'from-env').userId).toBe('u2');
+  });
+
+  it('refuses to run without a secret, saying how to give one', async () => {
+    const result = await run(['token', '--user', 'u1']);
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'sluice: no token secret: pass --secret <secret> or set SLUICE_SECRET (sluice serve and sluice token must share it)\n',
+    });
+  });
+
+  it('refuses an invalid user id', async () => {
+    const result = await run(['token', '--user', 'bad user', '--secret', 's']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('sluice: Invalid user id "bad user": user id must be 1-128 letters, digits, or . _ @ -\n');
+  });
+});
+
+describe('sluice serve', () => {
+  it('refuses to start without a secret', async () => {
+    const result = await run(['serve', '--config', cliConfig]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^sluice: no token secret: pass --secret <secret> or set SLUICE_SECRET/);
+  });
+
+  it('serves progress, and on SIGTERM ends open streams and exits 0', async (ctx) => {
+    const prefix = uniquePrefix('cli-serve');
+    ctx.onTestFinished(() => deletePrefix(prefix));
+    const serve = start(['serve', '--port', '0', '--config', cliConfig], { SLUICE_SECRET: 'serve-secret', SLUICE_TEST_PREFIX: prefix });
+    const url = await new Promise<string>((resolve, reject) => {
+      serve.child.stdout!.on('data', () => {
+        const match = /sluice serve listening on (http:\/\/\S+)/.exec(serve.output.stdout);
+        if (match) resolve(match[1]!);
+      });
+      void serve.exited.then((code) => reject(new Error(`serve exited (${code}) before listening:\n${serve.output.stderr}`)));
+    });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ ok: true });
+
+    const token = createProgressToken({ userId: 'u1', secret: 'serve-secret' });
+    const streams = await Promise.all([openSse(`${url}/v1/users/u1/progress/stream?token=${token}`), openSse(`${url}/v1/users/u1/progress/stream?token=${token}`)]);
+    for (const sse of streams) expect(await sse.nextMessage()).toMatchObject({ event: 'snapshot' });
+
+    serve.child.kill('SIGTERM');
+    for (const sse of streams) expect(await sse.ended()).toEqual([]);
+    expect(await serve.exited).toBe(0);
+    expect(serve.output.stdout).toContain('sluice serve: SIGTERM, ending open streams\nsluice serve stopped\n');
+  });
+});
