@@ -24,3 +24,5 @@ export {
   type MockLlmStats,
   type SecondBucket,
 } from './mock-llm/index.js';
+export { createProgressServer, type ProgressServer, type ProgressServerOptions, type ListeningServer, type ProgressBody, type ProgressRun, type ErrorBody } from './server/index.js';
+export { createProgressToken, verifyProgressToken, ProgressTokenError, type ProgressTokenClaims, type ProgressTokenOptions, type ProgressTokenErrorCode } from './auth/index.js';

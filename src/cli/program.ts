@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { registerMockLlm } from './commands/mock-llm.js';
 import { registerRun } from './commands/run.js';
+import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
+import { registerToken } from './commands/token.js';
 import { registerWorker } from './commands/worker.js';
 
 export function createProgram(): Command {
@@ -11,13 +13,14 @@ export function createProgram(): Command {
     .option('--redis <url>', 'Redis URL (default: REDIS_URL, the config, then redis://127.0.0.1:6379)')
     .showHelpAfterError()
     .enablePositionalOptions(false);
-  for (const register of [registerWorker, registerRun, registerStatus]) register(program);
+  for (const register of [registerWorker, registerRun, registerStatus, registerServe]) register(program);
   // Global options are accepted before or after the command name.
   for (const command of program.commands) {
     command.option('-c, --config <file>', 'config file').option('--redis <url>', 'Redis URL').showHelpAfterError();
   }
   // Registered after the loop: the mock needs no config or Redis, so it takes neither option.
   registerMockLlm(program);
+  registerToken(program);
   program.hook('preAction', (_, action) => {
     const global = program.opts<{ config?: string; redis?: string }>();
     for (const name of ['config', 'redis'] as const) {

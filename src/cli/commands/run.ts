@@ -1,6 +1,15 @@
 import type { Command } from 'commander';
-import { followRuns } from '../follow.js';
+import { startRemoteRun } from '../../client/http.js';
+import { followRemote, followRuns, remoteTarget, type RemoteTarget } from '../follow.js';
 import { jsonObject, openSluice, type CommonOptions } from '../options.js';
+
+interface RunOptions extends CommonOptions {
+  user: string;
+  input?: Record<string, unknown>;
+  follow?: boolean;
+  url?: string;
+  token?: string;
+}
 
 export function registerRun(program: Command): void {
   program
@@ -10,7 +19,11 @@ export function registerRun(program: Command): void {
     .requiredOption('--user <id>', 'user the run is for')
     .option('--input <json>', 'run input for the sources, e.g. {"repos":["octo/hello"]}', jsonObject)
     .option('--follow', 'show live progress and exit non-zero if the run fails')
-    .action(async (pipelineId: string, options: CommonOptions & { user: string; input?: Record<string, unknown>; follow?: boolean }) => {
+    .option('--url <server>', 'go through a progress server (sluice serve) instead of Redis: start over HTTP, follow over SSE')
+    .option('--token <token>', 'progress token for --url (default: SLUICE_TOKEN)')
+    .action(async (pipelineId: string, options: RunOptions) => {
+      const remote = remoteTarget(options);
+      if (remote) return runRemote(remote, pipelineId, options);
       const sluice = await openSluice(options);
       try {
         const run = await sluice.startRun(pipelineId, { userId: options.user, input: options.input });
@@ -22,4 +35,13 @@ export function registerRun(program: Command): void {
         await sluice.close();
       }
     });
+}
+
+/** No config and no Redis needed here: the server has both. */
+async function runRemote(remote: RemoteTarget, pipelineId: string, options: RunOptions): Promise<void> {
+  const run = await startRemoteRun({ ...remote, userId: options.user, pipeline: pipelineId, ...(options.input ? { input: options.input } : {}) });
+  console.log(`${run.created ? 'started' : 'already running'}: run ${run.runId} of ${pipelineId} for ${options.user}`);
+  if (!options.follow) return;
+  const [final] = await followRemote(remote, options.user, [run.runId]);
+  if (final?.status === 'failed') process.exitCode = 1;
 }

@@ -1,0 +1,15 @@
+/** "about 2 min left": an ETA is a rough figure, so it reads as one. */
+export function formatEta(seconds: number | undefined): string | undefined {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return undefined;
+  if (seconds < 45) return 'less than a minute left';
+  const minutes = Math.max(1, Math.round(seconds / 60));
+  if (minutes < 90) return `about ${minutes} min left`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest === 0 ? `about ${hours} h left` : `about ${hours} h ${rest} min left`;
+}
+
+/** "1,234": counts read better grouped; `en` keeps output stable across machines. */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en');
+}
