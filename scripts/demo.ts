@@ -8,7 +8,9 @@ import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSluice, loadConfig, startMockLlm } from '../src/index.js';
+import { randomBytes } from 'node:crypto';
+import { createProgressServer, createProgressToken, createSluice, loadConfig, startMockLlm } from '../src/index.js';
+import { bundledWidgetScript } from '../src/server/index.js';
 import { followRuns } from '../src/cli/follow.js';
 import { redisForDemo } from './redis-for-demo.js';
 
@@ -33,9 +35,16 @@ async function main(): Promise<void> {
   });
   const workers = [startWorker(env), startWorker(env)];
   const sluice = createSluice({ ...config, redis: redis.url, prefix: PREFIX });
+  let closeServer: (() => Promise<void>) | undefined;
   try {
     await Promise.all(workers.map((w) => w.ready));
-    console.log(`2 workers ready (pids ${workers.map((w) => w.child.pid).join(', ')})\n`);
+    console.log(`2 workers ready (pids ${workers.map((w) => w.child.pid).join(', ')})`);
+    const secret = randomBytes(16).toString('hex');
+    const server = createProgressServer({ sluice, secret, widgetScript: bundledWidgetScript() });
+    const listening = await server.listen(Number(process.env.DEMO_PORT ?? 0));
+    closeServer = () => listening.close();
+    const pairs = USERS.map((userId) => `user=${userId}&token=${createProgressToken({ userId, secret, ttlSeconds: 3600 })}`);
+    console.log(`Watch it live in a browser: ${listening.url}/?${pairs.join('&')}\n`);
 
     const runs = await Promise.all(USERS.map((userId) => sluice.startRun('demo-files', { userId, input: { root: ROOT } })));
     const users = [...USERS];
@@ -71,7 +80,12 @@ async function main(): Promise<void> {
         `\nInspect: REDIS_URL=${redis.url} SLUICE_PREFIX=${PREFIX} npx tsx src/cli/bin.ts status --user alice`,
     );
     if (finals.some((r) => r.status === 'failed')) process.exitCode = 1;
+    if (process.stdout.isTTY && !process.env.CI) {
+      console.log('\nThe progress page stays up until Ctrl-C.');
+      await new Promise((resolve) => process.once('SIGINT', resolve));
+    }
   } finally {
+    await closeServer?.();
     await sluice.close();
     for (const worker of workers) worker.child.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exited));
