@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -14,6 +15,8 @@ const monotonicMs = () => Math.floor(performance.now());
 export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLlm> {
   const state = new MockState(pickKnobs(options), options.now ?? monotonicMs);
   const closing = new AbortController();
+  // Every request waiting out its latency listens on this one signal: many at once is expected.
+  setMaxListeners(0, closing.signal);
   const app = createMockApp(state, closing.signal);
   const host = options.host ?? '127.0.0.1';
 
