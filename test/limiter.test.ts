@@ -82,6 +82,27 @@ describe('distributed limiter', () => {
     expect(await flaky.tryAcquire('llm:m', 0)).toMatchObject({ granted: false, reason: 'circuit' });
   });
 
+  it('callers with a better priority get the budget first; a waiter that gave up stops blocking', async () => {
+    const { limiter, keys } = limiterFor({ rpm: 6 }, { pace: 1, burstSeconds: 100 });
+    for (let i = 0; i < 10; i++) await limiter.tryAcquire('llm:m', 0);
+    const backlog = { priority: 50, ticket: 'old-user-batch-50' };
+    const newcomer = { priority: 1, ticket: 'new-user-batch-0' };
+    expect(await limiter.tryAcquire('llm:m', 0, backlog)).toMatchObject({ granted: false, reason: 'rate' });
+    expect(await limiter.tryAcquire('llm:m', 0, newcomer)).toMatchObject({ granted: false, reason: 'rate' });
+    // Budget for two requests comes back.
+    await redis.hset(keys.limiter('llm:m'), 'r', 2);
+    expect(await limiter.tryAcquire('llm:m', 0, backlog)).toMatchObject({ granted: false });
+    expect(await limiter.tryAcquire('llm:m', 0, newcomer)).toMatchObject({ granted: true });
+    expect(await limiter.tryAcquire('llm:m', 0, backlog)).toMatchObject({ granted: true });
+
+    // A better-priority waiter whose process died expires and no longer holds others back.
+    await redis.hset(keys.limiter('llm:m'), 'r', 1);
+    const gone = { priority: 1, ticket: 'crashed-worker' };
+    await redis.zadd(keys.limiterWaiters('llm:m').queue, gone.priority, gone.ticket);
+    await redis.hset(keys.limiterWaiters('llm:m').expiry, gone.ticket, Date.now() - 1000);
+    expect(await limiter.tryAcquire('llm:m', 0, backlog)).toMatchObject({ granted: true });
+  });
+
   it('many callers in two processes never exceed the budget in any one-second window', async () => {
     prefix = uniquePrefix('limiter-procs');
     const rpm = 600; // 10 per second

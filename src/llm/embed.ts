@@ -14,7 +14,6 @@ export interface EmbedOptions<I> extends Omit<ModelOptions<I>, 'concurrency'> {
  * first) carrying the chunk and its vector. Chunks of the whole batch share requests.
  */
 export function embed<I extends object>(options: EmbedOptions<I>): Step<I, I & { chunk: string; embedding: number[] }> {
-  const ref = modelRef(options as ModelOptions<never>);
   const batchSize = options.batchSize ?? 64;
   const version = `embed:${options.version ?? '1'}`;
   return {
@@ -27,7 +26,7 @@ export function embed<I extends object>(options: EmbedOptions<I>): Step<I, I & {
       for (let i = 0; i < flat.length; i += batchSize) {
         const group = flat.slice(i, i + batchSize);
         // A wait or an outage here sends the batch back to the queue; embedded groups are cached.
-        vectors.push(...(await runtime.llm.embed({ ...ref, inputs: group.map((c) => c.text), cacheScope: version }, runtime.usage)));
+        vectors.push(...(await runtime.llm.embed({ ...modelRef(options as ModelOptions<never>, runtime), inputs: group.map((c) => c.text), cacheScope: version }, runtime.usage)));
       }
       let at = 0;
       return items.map((item, itemIndex) => {

@@ -21,7 +21,6 @@ export interface ExtractOptions<I, S extends z.ZodType> extends ModelOptions<I> 
  * number of times; then the record fails with the validation issues as its reason.
  */
 export function extract<I extends object, S extends z.ZodType>(options: ExtractOptions<I, S>): Step<I, I & { extracted: z.infer<S> }> {
-  const ref = modelRef(options as ModelOptions<never>);
   const jsonSchema = z.toJSONSchema(options.schema) as Record<string, unknown>;
   const instructions = options.instructions ?? 'Extract the requested fields from the text.';
   const retries = options.invalidRetries ?? 2;
@@ -39,7 +38,7 @@ export function extract<I extends object, S extends z.ZodType>(options: ExtractO
         let problem = '';
         for (let attempt = 0; attempt <= retries; attempt++) {
           const answer = await runtime.llm.chat(
-            { ...ref, messages, maxTokens: options.maxTokens ?? 512, jsonSchema: { name: 'extraction', schema: jsonSchema }, cacheScope: version, attempt },
+            { ...modelRef(options as ModelOptions<never>, runtime), messages, maxTokens: options.maxTokens ?? 512, jsonSchema: { name: 'extraction', schema: jsonSchema }, cacheScope: version, attempt },
             runtime.usage,
           );
           const parsed = parseJson(answer);

@@ -52,8 +52,8 @@ export async function eachItem<I, O>(
   return outcomes;
 }
 
-export function modelRef(options: ModelOptions<never>) {
-  return { provider: options.provider ?? 'openai', model: options.model, limiterKey: options.limiterKey };
+export function modelRef(options: ModelOptions<never>, runtime: StepRuntime) {
+  return { provider: options.provider ?? 'openai', model: options.model, limiterKey: options.limiterKey, priority: runtime.priority };
 }
 
 export type { StepRuntime };

@@ -17,6 +17,8 @@ export interface ModelRef {
   model: string;
   /** Shared budget this call draws from. Default `<provider>:<model>`. */
   limiterKey?: string;
+  /** The shard's priority (lower first): among calls waiting for budget, better priorities go first. */
+  priority?: number;
 }
 
 export interface ChatRequest extends ModelRef {
@@ -94,7 +96,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
   /** Runs one request under the limiter and turns the provider's answer into a limiter outcome. */
   async function limited<T>(ref: ModelRef, reserve: number, send: () => Promise<{ value: T; charged: number; headers: Headers }>): Promise<T> {
     const key = ref.limiterKey ?? `${ref.provider}:${ref.model}`;
-    await limiter.acquire(key, reserve, maxWait);
+    await limiter.acquire(key, reserve, maxWait, ref.priority ?? 0);
     try {
       const { value, charged, headers } = await send();
       await limiter.settle(key, reserve, { kind: 'ok', chargedTokens: charged, learned: learnedFrom(headers) });

@@ -15,7 +15,6 @@ const DEFAULT_INSTRUCTIONS = 'Summarise the text for a knowledge base, in a few 
 
 /** Adds `summary` to each value. Long inputs are map-reduced over token-sized chunks. */
 export function summarize<I extends object>(options: SummarizeOptions<I>): Step<I, I & { summary: string }> {
-  const ref = modelRef(options as ModelOptions<never>);
   const instructions = options.instructions ?? DEFAULT_INSTRUCTIONS;
   const maxTokens = options.maxTokens ?? 256;
   const chunkTokens = options.chunkTokens ?? 6000;
@@ -27,7 +26,7 @@ export function summarize<I extends object>(options: SummarizeOptions<I>): Step<
       eachItem('summarize', items, options.concurrency ?? 8, async (item) => {
         const ask = (text: string) =>
           runtime.llm.chat(
-            { ...ref, messages: [{ role: 'system', content: instructions }, { role: 'user', content: text }], maxTokens, cacheScope: version },
+            { ...modelRef(options as ModelOptions<never>, runtime), messages: [{ role: 'system', content: instructions }, { role: 'user', content: text }], maxTokens, cacheScope: version },
             runtime.usage,
           );
         const chunks = chunkByTokens(options.text(item.value), chunkTokens);

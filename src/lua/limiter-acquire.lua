@@ -1,10 +1,11 @@
 -- Takes one request and `tokens` tokens from a limiter key's buckets, or says how long to wait.
--- KEYS[1] limiter hash
+-- KEYS[1] limiter hash  KEYS[2] waiters (zset: ticket by priority)  KEYS[3] waiters' expiry (hash: ticket -> ms)
 -- ARGV[1] unused (time comes from the Redis server, one clock for every worker)  ARGV[2] configured rpm (0 = none)  ARGV[3] configured tpm (0 = none)
 -- ARGV[4] configured requests/day (0 = none)  ARGV[5] configured tokens/day (0 = none)
 -- ARGV[6] tokens requested  ARGV[7] burst (seconds of budget a full bucket holds)
 -- ARGV[8] pacing factor (share of the limit we aim for, e.g. 0.97)
 -- ARGV[9] circuit cooldown (ms) for a half-open probe
+-- ARGV[10] priority (lower goes first; 0 = takes no part in priorities)  ARGV[11] ticket id
 -- Returns { 1, serverTimeMs, '' } when granted; { 0, waitMs, reason } to wait (reason: rate, paused, circuit, day);
 -- { -1, limit, 'too_large' } when the request can never fit the per-minute token budget.
 -- Buckets refill continuously (per millisecond), so work is paced per second, not in per-minute bursts.
@@ -56,6 +57,36 @@ local circuitUntil = tonumber(h[7] or '0')
 local failures = tonumber(h[8] or '0')
 if circuitUntil > now then return { 0, circuitUntil - now, 'circuit' } end
 
+-- Priorities: while a live waiter with a better (lower) priority is queued, later shards yield.
+-- This is what makes the budget, not just worker slots, go to a new user's first batches first.
+local priority = tonumber(ARGV[10])
+local ticket = ARGV[11]
+local function register(waitMs)
+  if priority > 0 then
+    redis.call('ZADD', KEYS[2], priority, ticket)
+    redis.call('HSET', KEYS[3], ticket, now + waitMs + 500)
+    redis.call('PEXPIRE', KEYS[2], 86400000)
+    redis.call('PEXPIRE', KEYS[3], 86400000)
+  end
+end
+if priority > 0 then
+  while true do
+    local head = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    if #head == 0 then break end
+    local expires = tonumber(redis.call('HGET', KEYS[3], head[1]) or '0')
+    if expires >= now then
+      if tonumber(head[2]) < priority and head[1] ~= ticket then
+        register(50)
+        return { 0, 50, 'rate' }
+      end
+      break
+    end
+    -- A waiter that gave up or died: forget it.
+    redis.call('ZREM', KEYS[2], head[1])
+    redis.call('HDEL', KEYS[3], head[1])
+  end
+end
+
 local rCap = math.max(1, rpm * burst / 60)
 local tCap = math.max(1, tpm * burst / 60)
 local last = tonumber(h[3] or tostring(now))
@@ -85,6 +116,7 @@ if tpm > 0 and t < need then wait = math.max(wait, (need - t) * 60000 / tpm) end
 if wait > 0 then
   redis.call('HSET', key, 'r', r, 't', t, 'ts', now)
   redis.call('PEXPIRE', key, 86400000)
+  register(math.ceil(wait))
   return { 0, math.ceil(wait), 'rate' }
 end
 
@@ -96,4 +128,8 @@ if rpm > 0 then r = r - 1 end
 if tpm > 0 then t = t - want end
 redis.call('HSET', key, 'r', r, 't', t, 'ts', now, 'day', day, 'dayRequests', dayRequests + 1, 'dayTokens', dayTokens + want)
 redis.call('PEXPIRE', key, 86400000)
+if priority > 0 then
+  redis.call('ZREM', KEYS[2], ticket)
+  redis.call('HDEL', KEYS[3], ticket)
+end
 return { 1, now, '' }

@@ -43,6 +43,8 @@ export interface StepRuntime {
   llm: LlmRuntime;
   /** Tokens and cost of this batch's LLM calls, added to the run's counts. */
   usage: UsageMeter;
+  /** The batch's priority under round-robin fairness (0 = none); LLM calls wait for budget in this order. */
+  priority: number;
 }
 
 export function errorReason(error: unknown): string {

@@ -23,6 +23,10 @@ export function createKeys(prefix: string) {
       `${prefix}:connector:{${connector}:${userId}}:${key}`,
     /** One hash per limiter key, shared by every worker. */
     limiter: (limiterKey: string) => `${prefix}:limit:{${limiterKey}}`,
+    limiterWaiters(limiterKey: string) {
+      const base = `${prefix}:limit:{${limiterKey}}`;
+      return { queue: `${base}:waiters`, expiry: `${base}:waiters:expiry` };
+    },
     /** Cached LLM results, by step, model and content hash. */
     llmCache: (hash: string) => `${prefix}:llm:${hash}`,
     progress(userId: string) {
