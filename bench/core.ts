@@ -20,6 +20,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { deletePrefix, intEnv } from './support.js';
 import { createSluice, type RunSnapshot, type Sluice } from '../src/index.js';
 import {
   BATCH_SIZE,
@@ -502,34 +503,12 @@ interface Environment {
   cpus: string;
 }
 
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
-
 function packageVersion(name: string): string {
   try {
     return (JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
   } catch {
     return '?';
   }
-}
-
-/** Deletes every key of the prefix, Sluice's (`prefix:*`) and BullMQ's (`{prefix}:*`), by SCAN + UNLINK. */
-async function deletePrefix(admin: Redis, prefix: string): Promise<number> {
-  let deleted = 0;
-  for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      if (keys.length) deleted += await admin.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  }
-  return deleted;
 }
 
 async function main(): Promise<void> {

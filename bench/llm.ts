@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { Redis } from 'ioredis';
+import { deletePrefixAt } from './support.js';
 import { createSluice, startMockLlm, type MockLlm, type Sluice } from '../src/index.js';
 import { llmBenchConfig, PIPELINE_ID, toEnv, type LlmScenario } from './llm-setup.js';
 
@@ -71,7 +71,7 @@ async function scenario(name: string, factor: number, fairness: 'round-robin' | 
     await Promise.all(workers.map((w) => w.exited));
     await sluice.close();
     await mock.close();
-    await deleteKeys(s.prefix);
+    await deletePrefixAt(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', s.prefix);
   }
 }
 
@@ -112,19 +112,6 @@ async function finished(sluice: Sluice, userId: string, runId: string) {
       if (event.runId === runId && (event.type === 'run.completed' || event.type === 'run.failed')) return event.run;
     }
   }
-}
-
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      if (keys.length) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  }
-  redis.disconnect();
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { deletePrefixAt, intEnv } from './support.js';
 import { createProgressToken, createSluice, type Sluice } from '../src/index.js';
 import { ProgressPublisher } from '../src/progress/publisher.js';
 import type { ServerChildMessage } from './progress-server-child.js';
@@ -228,30 +229,6 @@ async function withTimeout<T>(promise: Promise<T>, message: string): Promise<T> 
 // ---------------------------------------------------------------------------------------------
 // Main
 
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        if (keys.length) await redis.unlink(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    }
-  } finally {
-    redis.disconnect();
-  }
-}
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
-
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
@@ -273,7 +250,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all([...children].map(stopChild));
     await sluice.close();
-    await deleteKeys(prefix);
+    await deletePrefixAt(REDIS_URL, prefix);
   }
 
   const redis = new Redis(REDIS_URL);
