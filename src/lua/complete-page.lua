@@ -9,6 +9,7 @@
 -- ordinal = how many batches the run had before this page's (its batches are ordinal, ordinal+1, ...), kept on retries.
 -- @include run-snapshot
 -- @include finish-if-drained
+-- @include expire-run
 if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return { 0, runSnapshot(KEYS[1]), 0 } end
 local pageId, batches = ARGV[2], tonumber(ARGV[3])
 local previous = redis.call('HGET', KEYS[4], pageId)
@@ -45,4 +46,5 @@ redis.call('SADD', KEYS[3], pageId)
 redis.call('SREM', KEYS[2], pageId)
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local finished = finishIfDrained(KEYS[1], KEYS[2], KEYS[6], KEYS[7], ARGV[1], ARGV[12])
+if finished == 1 then expireRun({ KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5] }) end
 return { 1 + finished, runSnapshot(KEYS[1]), ordinal }

@@ -76,7 +76,7 @@ export class RunStore {
     const result = await runScript<[number, (string | null)[]]>(
       this.redis,
       'complete-batch',
-      [run.state, run.pending, run.done, run.failures, this.keys.activeRun(ref.pipelineId, ref.userId), this.keys.sync(ref.pipelineId, ref.userId)],
+      [run.state, run.pending, run.done, run.failures, this.keys.activeRun(ref.pipelineId, ref.userId), this.keys.sync(ref.pipelineId, ref.userId), run.pages],
       [
         ref.runId, commit.batchId, commit.processed, commit.skipped, commit.failed, commit.written, now(),
         commit.usage?.promptTokens ?? 0, commit.usage?.completionTokens ?? 0, commit.usage?.costMicros ?? 0,
@@ -91,7 +91,7 @@ export class RunStore {
     const [changed, fields] = await runScript<[number, (string | null)[]]>(
       this.redis,
       'fail-run',
-      [run.state, this.keys.activeRun(ref.pipelineId, ref.userId)],
+      [run.state, this.keys.activeRun(ref.pipelineId, ref.userId), run.pending, run.done, run.pages, run.failures],
       [ref.runId, reason.slice(0, 2000), now()],
     );
     return { changed: changed === 1, run: toSnapshot(ref.runId, fields) };
