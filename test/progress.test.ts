@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSluice, defineConfig, definePipeline, type ProgressEntry, type RunSnapshot, type Sluice } from '../src/index.js';
 import { ProgressPublisher } from '../src/progress/publisher.js';
+import { readSnapshot } from '../src/progress/reader.js';
 import { createKeys } from '../src/runtime/keys.js';
 import { deletePrefix, uniquePrefix } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
@@ -86,6 +87,29 @@ describe('progress in Redis streams', () => {
     const failures = (await s.events('kai')).filter((e) => e.type === 'item.failed');
     expect(failures).toHaveLength(5);
     for (const f of failures) if (f.type === 'item.failed') expect(f.item.reason).toMatch(/^map: bad record \d+$/);
+  });
+
+  it("keeps a user's snapshot to a bound, dropping the oldest finished runs", async () => {
+    prefix = uniquePrefix('progress-runs');
+    const keys = createKeys(prefix);
+    const { Redis } = await import('ioredis');
+    const redis = new Redis();
+    try {
+      const publisher = new ProgressPublisher(redis, keys, { maxEvents: 1000, intervalMs: 0, maxRuns: 5 });
+      const run = (i: number, status: RunSnapshot['status']): RunSnapshot => ({
+        runId: `r${(1_700_000_000_000 + i).toString(36)}x`, pipeline: 'p', userId: 'mo', status, startedAt: new Date(1_700_000_000_000 + i).toISOString(), seq: 1,
+        counts: { discovered: 0, processed: 0, skipped: 0, failed: 0, written: 0 },
+      });
+      await publisher.publishRun('run.started', run(0, 'running')); // the oldest, still running: kept
+      for (let i = 1; i <= 30; i++) await publisher.publishRun('run.completed', run(i, 'completed'));
+      const runs = await readSnapshot(redis, keys, 'mo');
+      expect(runs.length).toBeLessThanOrEqual(20);
+      expect(runs.some((r) => r.runId === run(0, 'running').runId)).toBe(true);
+      expect(runs.some((r) => r.runId === run(30, 'completed').runId)).toBe(true);
+      expect(runs.some((r) => r.runId === run(1, 'completed').runId)).toBe(false);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('trims each stream to a bound and rejects a stale state published after a newer one', async () => {

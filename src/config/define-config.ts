@@ -20,6 +20,8 @@ export interface ProgressOptions {
   intervalMs?: number;
   /** `item.failed` events a run emits at most; later failures are still counted. Default 100. */
   maxItemFailures?: number;
+  /** Runs a user's snapshot keeps; the oldest finished ones are dropped. Default 50. */
+  maxRuns?: number;
 }
 
 export interface SluiceConfig {

@@ -59,6 +59,7 @@ const configSchema = z
         maxEvents: z.int().min(10).optional(),
         intervalMs: z.int().min(0).max(60_000).optional(),
         maxItemFailures: z.int().min(0).optional(),
+        maxRuns: z.int().min(1).optional(),
       })
       .optional(),
   })

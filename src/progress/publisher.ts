@@ -6,6 +6,8 @@ import { PROGRESS_EVENT_VERSION, type RunEvent, type RunSnapshot } from './event
 export interface ProgressPublisherOptions {
   maxEvents: number;
   intervalMs: number;
+  /** Runs kept in a user's snapshot; older finished ones are dropped. Default 50. */
+  maxRuns?: number;
 }
 
 interface Pending {
@@ -89,6 +91,7 @@ export class ProgressPublisher {
       JSON.stringify(event),
       run ? JSON.stringify(run) : '',
       this.options.maxEvents,
+      this.options.maxRuns ?? 50,
     ]);
     return id ?? null;
   }

@@ -59,6 +59,7 @@ export function createSluice(config: SluiceConfig): Sluice {
   const progress = new ProgressPublisher(redis, keys, {
     maxEvents: config.progress?.maxEvents ?? 1000,
     intervalMs: config.progress?.intervalMs ?? 250,
+    maxRuns: config.progress?.maxRuns ?? 50,
   });
   const workers: SluiceWorker[] = [];
   // Blocking reads (XREAD BLOCK) would stall every other command on the shared connection.
