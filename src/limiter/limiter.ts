@@ -62,8 +62,9 @@ export function createLimiter(redis: Redis, keys: KeyBuilder, specs: Record<stri
           }
           throw new LimiterWaitError(key, Math.max(result.waitMs, Math.min(waited, maxWaitMs)), result.reason);
         }
-        // A short wait is cheaper in-process than a round trip through the queue; jitter spreads callers.
-        await sleep(result.waitMs * (1 + Math.random() * 0.2));
+        // A short wait is cheaper in-process than a round trip through the queue. A little jitter
+        // spreads callers; more would leave the budget idle while everyone oversleeps.
+        await sleep(result.waitMs * (1 + Math.random() * 0.05));
       }
     },
     async settle(key, reservedTokens, outcome) {
