@@ -9,14 +9,19 @@ import { deletePrefix, uniquePrefix } from './support/redis.js';
 const run = promisify(execFile);
 let redis: Redis;
 let prefix = '';
+/** Every prefix a test used: some tests build two limiters. */
+const used: string[] = [];
 beforeAll(() => {
   redis = new Redis();
 });
 afterAll(() => redis.disconnect());
-afterEach(async () => deletePrefix(prefix));
+afterEach(async () => {
+  await Promise.all(used.splice(0).map((p) => deletePrefix(p)));
+});
 
 function limiterFor(limits: { rpm?: number; tpm?: number; rpd?: number }, options = {}) {
   prefix = uniquePrefix('limiter');
+  used.push(prefix);
   const keys = createKeys(prefix);
   return { limiter: createLimiter(redis, keys, { 'llm:m': limits }, options), keys };
 }
@@ -105,6 +110,7 @@ describe('distributed limiter', () => {
 
   it('many callers in two processes never exceed the budget in any one-second window', async () => {
     prefix = uniquePrefix('limiter-procs');
+    used.push(prefix);
     const rpm = 600; // 10 per second
     const tpm = 60_000; // 1000 tokens per second
     const tokens = 10;
