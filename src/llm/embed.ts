@@ -26,7 +26,7 @@ export function embed<I extends object>(options: EmbedOptions<I>): Step<I, I & {
       for (let i = 0; i < flat.length; i += batchSize) {
         const group = flat.slice(i, i + batchSize);
         // A wait or an outage here sends the batch back to the queue; embedded groups are cached.
-        vectors.push(...(await runtime.llm.embed({ ...modelRef(options as ModelOptions<never>, runtime), inputs: group.map((c) => c.text), cacheScope: version }, runtime.usage)));
+        vectors.push(...(await runtime.llm.embed({ ...modelRef(options, runtime), inputs: group.map((c) => c.text), cacheScope: version }, runtime.usage)));
       }
       let at = 0;
       return items.map((item, itemIndex) => {

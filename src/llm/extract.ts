@@ -38,7 +38,7 @@ export function extract<I extends object, S extends z.ZodType>(options: ExtractO
         let problem = '';
         for (let attempt = 0; attempt <= retries; attempt++) {
           const answer = await runtime.llm.chat(
-            { ...modelRef(options as ModelOptions<never>, runtime), messages, maxTokens: options.maxTokens ?? 512, jsonSchema: { name: 'extraction', schema: jsonSchema }, cacheScope: version, attempt },
+            { ...modelRef(options, runtime), messages, maxTokens: options.maxTokens ?? 512, jsonSchema: { name: 'extraction', schema: jsonSchema }, cacheScope: version, attempt },
             runtime.usage,
           );
           const parsed = parseJson(answer);

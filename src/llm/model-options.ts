@@ -52,8 +52,8 @@ export async function eachItem<I, O>(
   return outcomes;
 }
 
-export function modelRef(options: ModelOptions<never>, runtime: StepRuntime) {
+/** Which model a step's call goes to, and the shard's priority for the limiter's queue. */
+export function modelRef(options: Pick<ModelOptions<unknown>, 'provider' | 'model' | 'limiterKey'>, runtime: StepRuntime) {
   return { provider: options.provider ?? 'openai', model: options.model, limiterKey: options.limiterKey, priority: runtime.priority };
 }
 
-export type { StepRuntime };

@@ -26,7 +26,7 @@ export function summarize<I extends object>(options: SummarizeOptions<I>): Step<
       eachItem('summarize', items, options.concurrency ?? 8, async (item) => {
         const ask = (text: string) =>
           runtime.llm.chat(
-            { ...modelRef(options as ModelOptions<never>, runtime), messages: [{ role: 'system', content: instructions }, { role: 'user', content: text }], maxTokens, cacheScope: version },
+            { ...modelRef(options, runtime), messages: [{ role: 'system', content: instructions }, { role: 'user', content: text }], maxTokens, cacheScope: version },
             runtime.usage,
           );
         const chunks = chunkByTokens(options.text(item.value), chunkTokens);
