@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLimiter, LimiterWaitError, RequestTooLargeError } from '../src/limiter/index.js';
-import { createKeys } from '../src/runtime/keys.js';
+import { createKeys } from '../src/store/keys.js';
 import { deletePrefix, uniquePrefix } from './support/redis.js';
 
 const run = promisify(execFile);

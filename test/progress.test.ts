@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSluice, defineConfig, definePipeline, type ProgressEntry, type RunSnapshot, type Sluice } from '../src/index.js';
 import { ProgressPublisher } from '../src/progress/publisher.js';
 import { readSnapshot } from '../src/progress/reader.js';
-import { createKeys } from '../src/runtime/keys.js';
+import { createKeys } from '../src/store/keys.js';
 import { deletePrefix, uniquePrefix } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
 import { waitForRun } from './support/wait.js';

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { parseUserId } from '../runtime/ids.js';
+import { parseUserId } from '../store/ids.js';
 import { ProgressTokenError } from './token-error.js';
 
 /**

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import type { KeyBuilder } from '../runtime/keys.js';
-import { runScript } from '../runtime/scripts.js';
+import type { KeyBuilder } from '../store/keys.js';
+import { runScript } from '../store/scripts.js';
 import { LimiterWaitError, RequestTooLargeError } from './errors.js';
 import type { Acquired, CallOutcome, LimiterOptions, LimitSpec, WaitReason } from './types.js';
 

@@ -5,7 +5,7 @@ import { readRateLimitHeaders } from '../limiter/headers.js';
 import { LimiterWaitError } from '../limiter/errors.js';
 import type { Limiter } from '../limiter/limiter.js';
 import type { CallOutcome } from '../limiter/types.js';
-import type { KeyBuilder } from '../runtime/keys.js';
+import type { KeyBuilder } from '../store/keys.js';
 import { stableStringify } from '../util/hash.js';
 import type { LlmConfig, LlmProviderConfig } from './config.js';
 import { LlmAuthError, LlmRequestError, ProviderUnavailableError } from './errors.js';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { KeyBuilder } from '../runtime/keys.js';
-import { runScript } from '../runtime/scripts.js';
+import type { KeyBuilder } from '../store/keys.js';
+import { runScript } from '../store/scripts.js';
 import { PROGRESS_EVENT_VERSION, type RunEvent, type RunSnapshot } from './events.js';
 
 export interface ProgressPublisherOptions {

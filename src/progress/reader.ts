@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { KeyBuilder } from '../runtime/keys.js';
+import type { KeyBuilder } from '../store/keys.js';
 import { PROGRESS_EVENT_VERSION, type ProgressEntry, type RunEvent, type RunSnapshot } from './events.js';
 
 /** Every run of a user as last published, newest first. */

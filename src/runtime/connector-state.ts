@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ConnectorState } from '../connector/types.js';
-import type { KeyBuilder } from './keys.js';
+import type { KeyBuilder } from '../store/keys.js';
 
 const DEFAULT_TTL_SECONDS = 30 * 24 * 3600;
 

@@ -5,7 +5,7 @@ import type { Limiter } from '../limiter/limiter.js';
 import type { LlmRuntime } from '../llm/runtime.js';
 import type { Pipeline } from '../pipeline/define-pipeline.js';
 import type { ProgressPublisher } from '../progress/publisher.js';
-import type { KeyBuilder } from './keys.js';
+import type { KeyBuilder } from '../store/keys.js';
 import type { RunStore } from './run-store.js';
 
 /** What job processors share inside one process. */

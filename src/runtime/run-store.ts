@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Usage } from '../llm/usage.js';
 import type { RunSnapshot, RunStatus } from '../progress/events.js';
-import type { KeyBuilder } from './keys.js';
-import { runScript } from './scripts.js';
+import type { KeyBuilder } from '../store/keys.js';
+import { runScript } from '../store/scripts.js';
 
 /** Identifies a run; every run key is derived from these three. */
 export interface RunRef {

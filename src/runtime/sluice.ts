@@ -11,10 +11,10 @@ import { collectLimits } from '../llm/config.js';
 import { createLlmRuntime } from '../llm/runtime.js';
 import { createQueueRegistry, type RuntimeContext } from './context.js';
 import { environmentCredentials } from './credentials.js';
-import { InvalidInputError, newRunId, parseUserId } from './ids.js';
+import { InvalidInputError, newRunId, parseUserId } from '../store/ids.js';
 import { JOB_PAGE, jobOptions, pageId, type PageJobData } from './jobs.js';
-import { createKeys, type KeyBuilder } from './keys.js';
-import { createRedis, DEFAULT_REDIS_URL } from './redis.js';
+import { createKeys, type KeyBuilder } from '../store/keys.js';
+import { createRedis, DEFAULT_REDIS_URL } from '../store/redis.js';
 import { RunStore } from './run-store.js';
 import { startWorkers, type SluiceWorker } from './worker.js';
 

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { ProgressTokenError } from '../auth/token-error.js';
 import { verifyProgressToken } from '../auth/token.js';
-import { parseUserId } from '../runtime/ids.js';
+import { parseUserId } from '../store/ids.js';
 import type { ServerEnv } from './context.js';
 import { HttpError } from './http-error.js';
 

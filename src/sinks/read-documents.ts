@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { KeyBuilder } from '../runtime/keys.js';
+import type { KeyBuilder } from '../store/keys.js';
 import type { StoredDocument } from './redis-sink.js';
 
 /** Reads every document the Redis sink holds for a pipeline and user. */

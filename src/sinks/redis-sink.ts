@@ -1,4 +1,4 @@
-import { runScript } from '../runtime/scripts.js';
+import { runScript } from '../store/scripts.js';
 import type { Sink, SinkEntry, SinkScope, SinkWriter } from './types.js';
 
 /** A document as the Redis sink stores it. */

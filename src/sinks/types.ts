@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { KeyBuilder } from '../runtime/keys.js';
+import type { KeyBuilder } from '../store/keys.js';
 
 /** A document as it lands in a sink. */
 export interface SinkDocument<T> {

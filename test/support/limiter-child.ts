@@ -4,7 +4,7 @@
  */
 import { Redis } from 'ioredis';
 import { createLimiter } from '../../src/limiter/index.js';
-import { createKeys } from '../../src/runtime/keys.js';
+import { createKeys } from '../../src/store/keys.js';
 
 const [prefix, key, rpm, tpm, tokens, callers, duration] = process.argv.slice(2);
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');

@@ -18,7 +18,7 @@ function load(name: string): { source: string; sha: string } {
 function expand(name: string, seen: Set<string>): string {
   if (seen.has(name)) throw new Error(`Lua include cycle at ${name}`);
   seen.add(name);
-  const text = readFileSync(new URL(`../lua/${name}.lua`, import.meta.url), 'utf8');
+  const text = readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
   return text.replace(/^-- @include (\S+)$/gm, (_, include: string) => expand(include, seen));
 }
 
