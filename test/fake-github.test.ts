@@ -266,6 +266,32 @@ describe('fake GitHub: mutations', () => {
     expect(issues.find((issue) => issue.number === 1)?.comments).toBe(0);
     expect((await get(gh, '/repos/acme/app/issues/2/comments')).status).toBe(404);
   });
+
+  it('churns a deterministic share of files, issues and comments for re-sync benchmarks', async () => {
+    const seed = generateRepo({ owner: 'acme', name: 'big', files: 100, issues: 40, pulls: 10, commentsPerIssue: 2, seed: 5 });
+    const { gh, clock } = await start({ repos: [seed] });
+    const repo = gh.repo('acme/big');
+    const tree = repo.treeSha;
+    const commentCount = repo.commentIds().length;
+    clock.now = T0 + 5_000;
+    const report = repo.churn({ share: 0.1, deleteShare: 0.5, seed: 9 });
+
+    expect(report.files.edited.length + report.files.deleted.length).toBe(Math.ceil(seed.files!.filter((file) => typeof file.content === 'string' && file.mode !== '120000').length * 0.1));
+    expect(report.issues.edited.length + report.issues.deleted.length).toBe(5);
+    expect(repo.treeSha).not.toBe(tree);
+    for (const path of report.files.deleted) expect(repo.fileSha(path)).toBeUndefined();
+    for (const number of report.issues.edited) expect(repo.updatedAt(number)).toBe('2024-06-10T12:00:05Z');
+    for (const number of report.issues.deleted) expect([...repo.issueNumbers(), ...repo.pullNumbers()]).not.toContain(number);
+    for (const id of report.comments.edited) expect(repo.commentBody(id)).toMatch(/Edited at 2024-06-10T12:00:05Z/);
+    expect(repo.commentIds().length).toBeLessThan(commentCount);
+
+    const other = await startFakeGitHub({ repos: [seed], now: () => T0 + 5_000 });
+    try {
+      expect(other.repo('acme/big').churn({ share: 0.1, deleteShare: 0.5, seed: 9 })).toEqual(report);
+    } finally {
+      await other.close();
+    }
+  });
 });
 
 describe('fake GitHub with the GitHub connector', () => {

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isoSeconds, type CommentSeed, type FileSeed, type IssueSeed, type PullSeed, type RepoSeed } from './github-data.js';
+import { createRandom, isoSeconds, type CommentSeed, type FileSeed, type IssueSeed, type PullSeed, type RepoSeed } from './github-data.js';
 
 export { generateRepo, type GenerateRepoOptions, type RepoSeed, type FileSeed, type IssueSeed, type PullSeed, type CommentSeed } from './github-data.js';
 
@@ -318,6 +318,30 @@ export interface FakeRepo {
   deleteComment(id: number): void;
   commentIds(number?: number): number[];
   commentBody(id: number): string | undefined;
+
+  /**
+   * Changes a share of the repository at once, deterministically for a seed: text files edited or
+   * deleted in one commit, issues and pull requests edited or deleted, comments edited or deleted.
+   * For re-sync benchmarks ("1% changed"). Shares are of each kind's current count, rounded up when above 0.
+   */
+  churn(options: ChurnOptions): ChurnReport;
+}
+
+export interface ChurnOptions {
+  /** Share of files, issues (and pull requests) and comments to touch, 0 to 1. Per kind, overriding `share`. */
+  share?: number;
+  files?: number;
+  issues?: number;
+  comments?: number;
+  /** Of the touched items, the share deleted rather than edited. Default 0.2. */
+  deleteShare?: number;
+  seed?: number;
+}
+
+export interface ChurnReport {
+  files: { edited: string[]; deleted: string[] };
+  issues: { edited: number[]; deleted: number[] };
+  comments: { edited: number[]; deleted: number[] };
 }
 
 interface RepoState {
@@ -535,6 +559,52 @@ function repoHandle(state: RepoState, ids: Ids, now: () => number): FakeRepo {
     },
     commentIds: (number) => [...state.comments.values()].filter((comment) => number === undefined || comment.issue === number).map((comment) => comment.id),
     commentBody: (id) => state.comments.get(id)?.body,
+    churn(options) {
+      const random = createRandom(options.seed ?? 1);
+      const deleteShare = options.deleteShare ?? 0.2;
+      const pick = <T>(items: T[], share: number | undefined): { edit: T[]; remove: T[] } => {
+        const count = !share || share <= 0 ? 0 : Math.min(items.length, Math.ceil(items.length * share));
+        const chosen = [...items];
+        for (let i = chosen.length - 1; i > 0; i--) {
+          const j = random.int(0, i);
+          [chosen[i], chosen[j]] = [chosen[j] as T, chosen[i] as T];
+        }
+        const taken = chosen.slice(0, count);
+        const removeCount = Math.round(taken.length * deleteShare);
+        return { remove: taken.slice(0, removeCount), edit: taken.slice(removeCount) };
+      };
+      const at = stamp();
+      const textPaths = [...state.files].filter(([, file]) => file.mode !== '120000' && !file.content.includes(0)).map(([path]) => path).sort();
+      const files = pick(textPaths, options.files ?? options.share);
+      for (const path of files.edit) {
+        const file = state.files.get(path) as StoredFile;
+        const stored = storedFile(Buffer.concat([file.content, Buffer.from(`\nChanged at ${at}.\n`)]), file.mode);
+        state.files.set(path, stored);
+        state.objects.blobs.set(stored.sha, stored.content);
+      }
+      for (const path of files.remove) state.files.delete(path);
+      if (files.edit.length || files.remove.length) push(`Change ${files.edit.length} files, delete ${files.remove.length}`);
+
+      const issues = pick([...state.issues.keys()].sort((a, b) => a - b), options.issues ?? options.share);
+      for (const number of issues.edit) {
+        const issue = state.issues.get(number) as IssueState;
+        edit(issue, { body: `${issue.body ?? ''}\n\nEdited at ${at}.\n` });
+      }
+      for (const number of issues.remove) remove(state.issues.get(number) as IssueState);
+
+      const comments = pick([...state.comments.keys()].sort((a, b) => a - b), options.comments ?? options.share);
+      for (const id of comments.edit) {
+        const comment = state.comments.get(id) as CommentState;
+        comment.body = `${comment.body}\n\nEdited at ${at}.\n`;
+        comment.updatedAt = at;
+      }
+      for (const id of comments.remove) state.comments.delete(id);
+      return {
+        files: { edited: files.edit, deleted: files.remove },
+        issues: { edited: issues.edit, deleted: issues.remove },
+        comments: { edited: comments.edit, deleted: comments.remove },
+      };
+    },
   };
 }
 
