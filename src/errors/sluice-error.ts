@@ -49,3 +49,9 @@ export function isSluiceError(error: unknown): error is SluiceError {
   const { [SLUICE_ERROR]: brand, kind } = error as { [SLUICE_ERROR]?: unknown; kind?: unknown };
   return brand === true && (ERROR_KINDS as readonly unknown[]).includes(kind);
 }
+
+/** A caller passed a value Sluice cannot use (a user id, a pipeline id, run input): fix the call. */
+export class InvalidInputError extends SluiceError {
+  readonly kind = 'run-fatal';
+  readonly code = 'invalid_input';
+}
