@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError } from '../src/connector/index.js';
+import { ConnectorParamsError, SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError } from '../src/connector/index.js';
 import { createGithubConnector } from '../connectors/github/index.js';
 import { API, failuresOf, fixture, makeContext, readAll, recordsOf, rejection } from '../connectors/github/fixtures/harness.js';
 
@@ -164,5 +164,14 @@ describe('missing repositories and odd answers', () => {
     const error = await rejection(issues.read(app(), 'not-a-cursor'));
     expect(error).toBeInstanceOf(SourceError);
     expect(error.message).toMatch(/unreadable cursor/);
+  });
+});
+
+describe('connector options', () => {
+  it('a bad option is a ConnectorParamsError when the connector is created, naming the option', () => {
+    expect(() => createGithubConnector({ baseUrl: 'ftp://example.com' })).toThrow(ConnectorParamsError);
+    expect(() => createGithubConnector({ baseUrl: 'ftp://example.com' })).toThrow('github: baseUrl "ftp://example.com" is not an http(s) URL');
+    expect(() => createGithubConnector({ perPage: 101 })).toThrow('github: perPage must be an integer from 1 to 100, got 101');
+    expect(() => createGithubConnector({ maxFileBytes: 0 })).toThrow(expect.objectContaining({ kind: 'run-fatal', name: 'ConnectorParamsError' }));
   });
 });

@@ -9,6 +9,8 @@ export const CONNECTOR = 'github';
 
 /** A status the stream may handle itself (404: missing repo or README, 409: empty repo); fails the shard otherwise. */
 export class GithubStatusError extends SourceResponseError {
+  override readonly code: string = 'github_status';
+
   constructor(
     message: string,
     readonly status: number,
