@@ -1,4 +1,4 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { changedSourceIds, commitEntries, isDeletion, readIndex, type IndexedRecord } from './record-index.js';
 import type { StoredDocument } from './redis-sink.js';
@@ -23,8 +23,8 @@ export type JsonlLine<T = unknown> = StoredDocument<T> | JsonlTombstone;
  * Appends one JSON line per document, and a tombstone line per document that a changed record no
  * longer yields or a deleted record had. Readers keep the last line per `id` and drop tombstones
  * (see `readJsonlDocuments`). Content hashes and each record's document ids live in Redis, so
- * unchanged records are never appended again and leftovers are known. Lines are appended before
- * their hashes are recorded: a crash in between can repeat a line, never lose one.
+ * unchanged records are never appended again and leftovers are known. A batch's lines are appended
+ * and fsynced before its hashes are recorded: a crash in between can repeat a line, never lose one.
  */
 export function jsonlSink<T = unknown>(options: JsonlSinkOptions = {}): Sink<T> {
   const template = options.path ?? '.sluice/out/{pipeline}/{user}.jsonl';
@@ -39,10 +39,7 @@ function openJsonlWriter<T>(scope: SinkScope, template: string): SinkWriter<T> {
     async write(entries) {
       const index = await readIndex(scope.redis, keys, entries.map((e) => e.sourceId));
       const lines = linesFor(entries, index, new Date().toISOString());
-      if (lines.length > 0) {
-        await mkdir(dirname(file), { recursive: true });
-        await appendFile(file, `${lines.join('\n')}\n`);
-      }
+      if (lines.length > 0) await appendDurably(file, `${lines.join('\n')}\n`);
       return commitEntries(scope.redis, keys, entries);
     },
   };
@@ -73,4 +70,35 @@ function linesFor<T>(entries: readonly SinkEntry<T>[], index: IndexedRecord[], u
     state.set(sourceId, { hash: entry.hash, documentIds: [...ids] });
   });
   return lines;
+}
+
+const MAX_WRITE = 0x7ffff000;
+
+/**
+ * Appends `text` so that appends from any number of processes never interleave: the whole batch goes
+ * in one write() on a descriptor opened with O_APPEND. On local filesystems the kernel finds the end
+ * and writes under the inode lock, so each write() lands whole, after the others (not on NFS). A lock
+ * would also work but needs a lock file or a lease that a killed worker can leave behind; a single
+ * write needs nothing. (fs.appendFile is not enough: it writes in 512 KiB chunks, one call each.)
+ * A regular file takes a short write only when the disk or a size limit is full; that throws, so
+ * the batch fails and its hashes are not recorded. fsync makes the lines durable before they are.
+ * (Repairing a line torn by a writer killed inside write() is not attempted: another process can
+ * see the file's size grow part-way through a write, so "the file ends mid-line" cannot be told
+ * apart from "someone is appending".)
+ */
+async function appendDurably(file: string, text: string): Promise<void> {
+  const buffer = Buffer.from(text);
+  // Linux writes at most this much per write(); more would be split, and could interleave.
+  if (buffer.length > MAX_WRITE) throw new Error(`JSONL sink: a batch of ${buffer.length} bytes is too large for one append`);
+  await mkdir(dirname(file), { recursive: true });
+  const handle = await open(file, 'a');
+  try {
+    const { bytesWritten } = await handle.write(buffer, 0, buffer.length);
+    if (bytesWritten !== buffer.length) {
+      throw new Error(`JSONL sink: short append to ${file} (${bytesWritten} of ${buffer.length} bytes); its last line is torn`);
+    }
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
 }
