@@ -3,7 +3,7 @@ import type { RuntimeContext } from './context.js';
 import type { BatchJobData } from './jobs.js';
 import { publishItemFailures, publishShardResult } from './publish.js';
 import { runSteps } from './run-steps.js';
-import { UsageMeter } from '../llm/usage.js';
+import { UsageMeter } from '../pipeline/llm.js';
 
 /**
  * Runs the steps over one batch and upserts the results. Records whose content hash (with the

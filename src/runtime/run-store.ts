@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Usage } from '../llm/usage.js';
+import type { Usage } from '../pipeline/llm.js';
 import type { RunSnapshot, RunStatus } from '../progress/events.js';
 import type { KeyBuilder } from '../store/keys.js';
 import { runScript } from '../store/scripts.js';
