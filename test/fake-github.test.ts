@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGithubConnector, type GithubFile, type GithubIssue, type GithubPull } from '../connectors/github/index.js';
 import { failuresOf, makeContext, readAll, recordsOf } from '../connectors/github/fixtures/harness.js';
-import { hasBinaryExtension } from '../connectors/github/text.js';
+import { hasBinaryExtension } from '../connectors/github/streams/files.js';
 import { generateRepo, gitBlobSha, startFakeGitHub, type FakeGitHub, type FakeGitHubOptions, type RepoSeed } from '../src/testing/github-server.js';
 
 const TOKEN = 't0k';

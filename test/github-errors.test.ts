@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectorParamsError, SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError } from '../src/connector/index.js';
+import { ConnectorParamsError, CursorError, SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError } from '../src/connector/index.js';
 import { createGithubConnector } from '../connectors/github/index.js';
 import { API, failuresOf, fixture, makeContext, readAll, recordsOf, rejection } from '../connectors/github/fixtures/harness.js';
 
@@ -163,7 +163,15 @@ describe('missing repositories and odd answers', () => {
   it('a tampered cursor is refused', async () => {
     const error = await rejection(issues.read(app(), 'not-a-cursor'));
     expect(error).toBeInstanceOf(SourceError);
-    expect(error.message).toMatch(/unreadable cursor/);
+    expect(error).toBeInstanceOf(CursorError);
+    expect(error.message).toMatch(/^github\.issues: malformed cursor/);
+  });
+
+  it('a cursor of the wrong shape is refused, naming the field', async () => {
+    const forged = Buffer.from(JSON.stringify({ i: -1, until: '2024-01-01T00:00:00Z' })).toString('base64url');
+    const error = await rejection(issues.read(app(), forged));
+    expect(error).toBeInstanceOf(CursorError);
+    expect(error.message).toMatch(/malformed cursor: i: /);
   });
 });
 

@@ -3,7 +3,7 @@
  * a bad token stops the run, a rate limit re-queues the shard without using an attempt.
  * Messages name the endpoint and never carry the token (Octokit already redacts it from `cause`).
  */
-import { SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError } from '../../src/connector/index.js';
+import { SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError, parseRetryAfter } from '../../src/connector/index.js';
 
 export const CONNECTOR = 'github';
 
@@ -95,14 +95,6 @@ export function rateLimitDelayMs(status: number, headers: Headers, message: stri
   }
   if (remaining === '0' || status === 429 || /secondary rate limit|abuse detection/i.test(message)) return 60_000;
   return undefined;
-}
-
-function parseRetryAfter(value: string | number | undefined, now: number): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.max(seconds * 1000, 1000);
-  const date = Date.parse(String(value));
-  return Number.isNaN(date) ? undefined : Math.max(date - now, 1000);
 }
 
 /** GitHub's own `message` field, without Octokit's documentation_url suffix. */

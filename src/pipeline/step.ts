@@ -1,6 +1,5 @@
 import { concernsShard } from '../errors/index.js';
-import type { LlmRuntime } from '../llm/runtime.js';
-import type { UsageMeter } from '../llm/usage.js';
+import type { LlmRuntime, UsageMeter } from './llm.js';
 
 /** What a step knows about the record it is transforming. */
 export interface RecordContext {

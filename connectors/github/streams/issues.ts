@@ -3,17 +3,14 @@
  * The issues endpoint lists pull requests too; those are dropped (the `pulls` stream has them).
  */
 import { z } from 'zod';
-import type { ItemFailure, SourceRecord, StreamDefinition } from '../../../src/connector/index.js';
-import type { ClientFor } from '../client.js';
+import { mapLimit, type ItemFailure, type SourceRecord, type StreamDefinition } from '../../../src/connector/index.js';
+import { REQUESTS_IN_FLIGHT, type ClientFor, type GithubApi } from '../client.js';
 import { readConditionalPage } from '../conditional.js';
 import { isStatus } from '../errors.js';
-import type { GithubApi } from '../http.js';
 import { toComment, toIssue } from '../mappers.js';
 import type { GithubComment, GithubIssue } from '../models.js';
-import { mapLimit, REQUESTS_IN_FLIGHT } from '../pool.js';
-import { repoPath, reposParam, walkRepos } from '../repos.js';
+import { latest, repoPath, reposParam, walkRepos } from '../repos.js';
 import { parseList, rawComment, rawIssue, type RawIssue } from '../schemas.js';
-import { latest } from '../time.js';
 
 const params = z.object({
   repos: reposParam,
