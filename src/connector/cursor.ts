@@ -1,11 +1,15 @@
 import type { z } from 'zod';
+import type { ErrorKind } from '../errors/index.js';
 import { SourceError } from './errors.js';
 
 /**
  * A cursor a stream cannot read: tampered, truncated, or written by an older version of the
- * stream. Retrying the same cursor cannot help.
+ * stream. Retrying the same cursor cannot help, so the run fails at once.
  */
-export class CursorError extends SourceError {}
+export class CursorError extends SourceError {
+  override readonly kind: ErrorKind = 'run-fatal';
+  override readonly code: string = 'source_cursor';
+}
 
 export interface CursorCodec<T> {
   encode(value: T): string;
