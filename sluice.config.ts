@@ -7,6 +7,8 @@ export default defineConfig({
   pipelines: [demoPipeline, githubOnboarding],
   llm: {
     // OPENAI_BASE_URL and OPENAI_API_KEY choose the server: OpenAI, any compatible API, or `sluice mock-llm`.
-    providers: { openai: { limits: { 'gpt-4o-mini': { rpm: 500, tpm: 200_000 } } } },
+    // Declared limits (OpenAI's tier 2 for gpt-4o-mini); the limiter lowers them to what the server's
+    // rate-limit headers say, so the demo runs at the budget its mock LLM advertises.
+    providers: { openai: { limits: { 'gpt-4o-mini': { rpm: 5_000, tpm: 2_000_000 } } } },
   },
 });

@@ -11,14 +11,14 @@ const PASSAGE_CHARS = 1500;
 export const demoPipeline = definePipeline({
   id: 'demo-files',
   description: 'Text files of a folder, summarised and split into passages',
-  version: '2',
+  version: '3',
   source: files.files({ ignore: ['node_modules/**', '.git/**', 'dist/**', 'package-lock.json', '.sluice/**'] }),
   sharding: { batchSize: 25 },
   steps: (records) =>
     records
       .filter((file) => file.text.trim().length > 0)
       // The head of a file says what it is about; summarising only that keeps the demo quick and cheap.
-      .pipe(summarize({ model: 'gpt-4o-mini', text: (file) => `${file.path}\n\n${file.text.slice(0, 4000)}`, maxTokens: 120 }))
+      .pipe(summarize({ model: 'gpt-4o-mini', text: (file) => `${file.path}\n\n${file.text.slice(0, 1000)}`, maxTokens: 60 }))
       .flatMap((file) =>
         splitPassages(file.text).map((text, n, all) => ({
           path: file.path,

@@ -18,13 +18,16 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const PREFIX = 'sluice-demo';
 const USERS = ['alice', 'bob', 'carol'];
 const OUTPUT = join(ROOT, '.sluice', 'demo');
+const MOCK_RPM = 5_000;
+const MOCK_TPM = 1_200_000;
 
 async function main(): Promise<void> {
   const redis = await redisForDemo();
   console.log(`Redis: ${redis.url}${redis.started ? ' (started for this demo; it stops when the demo ends)' : ''}`);
-  // Without an OpenAI key the LLM step talks to the local mock, which enforces real rate limits.
-  const mock = process.env.OPENAI_API_KEY ? undefined : await startMockLlm({ rpm: 600, tpm: 150_000, latencyMs: { min: 40, max: 160 } });
-  if (mock) console.log(`LLM: sluice mock-llm at ${mock.url} (set OPENAI_API_KEY to use OpenAI)`);
+  // Without an OpenAI key the LLM step talks to the local mock, which enforces real rate limits:
+  // a budget the three users' runs outgrow for a few seconds, so the shared limiter paces them.
+  const mock = process.env.OPENAI_API_KEY ? undefined : await startMockLlm({ rpm: MOCK_RPM, tpm: MOCK_TPM, latencyMs: { min: 40, max: 160 } });
+  if (mock) console.log(`LLM: sluice mock-llm at ${mock.url}, ${MOCK_RPM} requests and ${MOCK_TPM} tokens a minute (set OPENAI_API_KEY to use OpenAI)`);
   const llmEnv = mock ? { OPENAI_BASE_URL: mock.url, OPENAI_API_KEY: 'mock-key' } : {};
   Object.assign(process.env, llmEnv);
   const env = { ...process.env, ...llmEnv, REDIS_URL: redis.url, SLUICE_PREFIX: PREFIX };
@@ -74,6 +77,16 @@ async function main(): Promise<void> {
     }
     for (const run of finals) {
       if (run.usage) console.log(`  ${run.userId}: ${run.usage.promptTokens} prompt + ${run.usage.completionTokens} completion tokens, ~$${run.usage.costUsd.toFixed(4)}`);
+    }
+    const stats = mock?.stats();
+    if (stats && stats.requests > 0) {
+      const perSecond = new Map<number, number>();
+      for (const bucket of stats.perSecond) perSecond.set(bucket.second, (perSecond.get(bucket.second) ?? 0) + bucket.tokens);
+      const busiest = Math.max(...perSecond.values());
+      console.log(
+        `\nThe mock LLM answered ${stats.ok} of ${stats.requests} requests, ${stats.rateLimited} rate-limited; its busiest second ` +
+          `took ${(busiest / 1000).toFixed(1)}k tokens of the ${MOCK_TPM / 60_000}k it allows: the workers share one limiter.`,
+      );
     }
     console.log(
       `\nRun the demo again: unchanged files are skipped, nothing is rewritten.` +

@@ -30,6 +30,17 @@ function start(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProce
   return { child, output, exited };
 }
 
+/** The URL `sluice serve` prints once it listens (and has its signal handlers). */
+function listeningUrl(serve: ReturnType<typeof start>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    serve.child.stdout!.on('data', () => {
+      const match = /sluice serve listening on (http:\/\/\S+)/.exec(serve.output.stdout);
+      if (match) resolve(match[1]!);
+    });
+    void serve.exited.then((code) => reject(new Error(`serve exited (${code}) before listening:\n${serve.output.stderr}`)));
+  });
+}
+
 async function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   const { output, exited } = start(args, env);
   const code = await exited;
@@ -82,13 +93,7 @@ describe('sluice serve', () => {
     const prefix = uniquePrefix('cli-serve');
     ctx.onTestFinished(() => deletePrefix(prefix));
     const serve = start(['serve', '--port', '0', '--config', cliConfig], { SLUICE_SECRET: 'serve-secret', SLUICE_TEST_PREFIX: prefix });
-    const url = await new Promise<string>((resolve, reject) => {
-      serve.child.stdout!.on('data', () => {
-        const match = /sluice serve listening on (http:\/\/\S+)/.exec(serve.output.stdout);
-        if (match) resolve(match[1]!);
-      });
-      void serve.exited.then((code) => reject(new Error(`serve exited (${code}) before listening:\n${serve.output.stderr}`)));
-    });
+    const url = await listeningUrl(serve);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ ok: true });
 
@@ -100,5 +105,15 @@ describe('sluice serve', () => {
     for (const sse of streams) expect(await sse.ended()).toEqual([]);
     expect(await serve.exited).toBe(0);
     expect(serve.output.stdout).toContain('sluice serve: SIGTERM, ending open streams\nsluice serve stopped\n');
+  });
+
+  it('exits 0 on SIGINT sent as soon as it says it listens', async (ctx) => {
+    const prefix = uniquePrefix('cli-serve');
+    ctx.onTestFinished(() => deletePrefix(prefix));
+    const serve = start(['serve', '--port', '0', '--config', cliConfig], { SLUICE_SECRET: 'serve-secret', SLUICE_TEST_PREFIX: prefix });
+    await listeningUrl(serve);
+    serve.child.kill('SIGINT');
+    expect(await serve.exited).toBe(0);
+    expect(serve.output.stdout).toContain('sluice serve: SIGINT, ending open streams\nsluice serve stopped\n');
   });
 });

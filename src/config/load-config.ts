@@ -25,7 +25,10 @@ export async function loadConfig(path?: string): Promise<{ config: SluiceConfig;
   const shown = relative(process.cwd(), file) || file;
   let loaded: unknown;
   try {
-    const jiti = createJiti(import.meta.url, { moduleCache: false, alias: selfAliases() });
+    // Run from TypeScript sources, a TS loader (tsx) is active: importing the config natively reuses
+    // the modules already loaded instead of transpiling Sluice a second time (seconds per process).
+    // Anything that fails natively is loaded by jiti as before.
+    const jiti = createJiti(import.meta.url, { moduleCache: false, alias: selfAliases(), tryNative: import.meta.url.endsWith('.ts') });
     loaded = await jiti.import(file, { default: true });
   } catch (error) {
     if (error instanceof Error && /Invalid (pipeline|Sluice config)/.test(error.message)) {

@@ -67,11 +67,13 @@ export function registerMockLlm(program: Command): void {
         models: options.models,
         requireApiKey: options.apiKey,
       });
-      console.log(`mock LLM listening on ${mock.url}`);
-      const signal = await new Promise<string>((resolve) => {
+      // Handlers first, then the readiness line: a signal sent on seeing it must find them installed.
+      const stopped = new Promise<string>((resolve) => {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));
       });
+      console.log(`mock LLM listening on ${mock.url}`);
+      const signal = await stopped;
       await mock.close();
       const { requests, ok, rateLimited } = mock.stats();
       console.log(`mock LLM stopped (${signal}): ${requests} requests, ${ok} ok, ${rateLimited} rate-limited`);

@@ -29,11 +29,13 @@ export function registerServe(program: Command): void {
         widgetScript: bundledWidgetScript(),
       });
       const listening = await server.listen(options.port, options.host);
-      console.log(`sluice serve listening on ${listening.url} (pid ${process.pid})`);
-      const signal = await new Promise<string>((resolve) => {
+      // Handlers first, then the readiness line: a signal sent on seeing it must find them installed.
+      const stopped = new Promise<string>((resolve) => {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));
       });
+      console.log(`sluice serve listening on ${listening.url} (pid ${process.pid})`);
+      const signal = await stopped;
       console.log(`sluice serve: ${signal}, ending open streams`);
       // Ending each stream (not dropping the socket) makes clients reconnect to another instance.
       await listening.close();

@@ -11,8 +11,8 @@ export function registerWorker(program: Command): void {
       const sluice = await openSluice(options);
       const worker = sluice.startWorker({ pipelines, concurrency: options.concurrency });
       await worker.ready();
-      console.log(`sluice worker ready (pid ${process.pid}, pipelines: ${pipelines.length ? pipelines.join(', ') : 'all'})`);
-      await new Promise<void>((resolve) => {
+      // Handlers first, then the readiness line: a signal sent on seeing it must find them installed.
+      const stopped = new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           console.log(`sluice worker: ${signal}, finishing in-flight jobs`);
           resolve();
@@ -20,6 +20,8 @@ export function registerWorker(program: Command): void {
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));
       });
+      console.log(`sluice worker ready (pid ${process.pid}, pipelines: ${pipelines.length ? pipelines.join(', ') : 'all'})`);
+      await stopped;
       await sluice.close();
       console.log('sluice worker stopped');
     });
