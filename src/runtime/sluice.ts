@@ -5,6 +5,7 @@ import type { ProgressEntry, RunSnapshot } from '../progress/events.js';
 import { ProgressPublisher } from '../progress/publisher.js';
 import { readEvents, readSnapshot, type ReadEventsOptions } from '../progress/reader.js';
 import { readDocuments } from '../sinks/read-documents.js';
+import { createSinkStore } from '../sinks/sink-store.js';
 import type { StoredDocument } from '../sinks/redis-sink.js';
 import { createLimiter } from '../limiter/limiter.js';
 import { collectLimits } from '../llm/config.js';
@@ -77,6 +78,7 @@ export function createSluice(config: SluiceConfig): Sluice {
     keys,
     runs,
     progress,
+    sinks: createSinkStore(redis, keys),
     limiter,
     llm: createLlmRuntime(redis, keys, limiter, config.llm),
     credentials: config.credentials ?? environmentCredentials,

@@ -8,7 +8,7 @@ export interface JsonlSinkOptions {
 }
 
 /**
- * Appends one JSON line per document. Content hashes live in Redis so unchanged records are never
+ * Appends one JSON line per document. Sluice keeps the content hashes (the scope's state) so unchanged records are never
  * appended again. Lines are appended before their hashes are recorded: a crash in between can
  * repeat a line, never lose one; readers keep the last line per `id`.
  */
@@ -18,13 +18,8 @@ export function jsonlSink<T = unknown>(options: JsonlSinkOptions = {}): Sink<T> 
 }
 
 function openJsonlWriter<T>(scope: SinkScope, template: string): SinkWriter<T> {
-  const keys = scope.keys.sink(scope.pipelineId, scope.userId);
   const file = resolve(template.replaceAll('{pipeline}', scope.pipelineId).replaceAll('{user}', encodeURIComponent(scope.userId)));
-  const changed: SinkWriter<T>['changed'] = async (entries) => {
-    if (entries.length === 0) return new Set();
-    const stored = await scope.redis.hmget(keys.hashes, ...entries.map((e) => e.sourceId));
-    return new Set(entries.filter((e, i) => stored[i] !== e.hash).map((e) => e.sourceId));
-  };
+  const changed: SinkWriter<T>['changed'] = (entries) => scope.state.changed(entries);
   return {
     changed,
     async write(entries) {
@@ -37,9 +32,7 @@ function openJsonlWriter<T>(scope: SinkScope, template: string): SinkWriter<T> {
         );
         await mkdir(dirname(file), { recursive: true });
         if (lines.length > 0) await appendFile(file, `${lines.join('\n')}\n`);
-        const multi = scope.redis.multi().hset(keys.hashes, ...fresh.flatMap((e) => [e.sourceId, e.hash]));
-        multi.hincrby(keys.stats, 'records', fresh.length).hincrby(keys.stats, 'documents', lines.length);
-        await multi.exec();
+        await scope.state.commit(fresh.map((e) => ({ sourceId: e.sourceId, hash: e.hash, documents: e.documents.length })));
       }
       return { written: fresh.length, unchanged: entries.length - fresh.length };
     },

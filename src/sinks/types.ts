@@ -1,6 +1,3 @@
-import type { Redis } from 'ioredis';
-import type { KeyBuilder } from '../store/keys.js';
-
 /** A document as it lands in a sink. */
 export interface SinkDocument<T> {
   id: string;
@@ -22,11 +19,30 @@ export interface SinkWriteResult {
   unchanged: number;
 }
 
+/** A source record a sink has written, as Sluice remembers it: its hash and how many documents it gave. */
+export interface SinkCommit {
+  sourceId: string;
+  hash: string;
+  documents: number;
+}
+
+/**
+ * What Sluice remembers for a sink, per pipeline and user: each source record's content hash, so
+ * unchanged records are skipped, and counts of what was written. Entries are whole records, so a
+ * later kind (a deleted record) can join the same calls.
+ */
+export interface SinkState {
+  /** Source ids among `entries` whose stored hash differs (never written, or changed since). */
+  changed(entries: readonly { sourceId: string; hash: string }[]): Promise<Set<string>>;
+  /** Records `entries` as written: stores their hashes and adds them to the counts, atomically. */
+  commit(entries: readonly SinkCommit[]): Promise<void>;
+}
+
+/** What a sink is opened for: one pipeline and user, and the state Sluice keeps for them. */
 export interface SinkScope {
-  pipelineId: string;
-  userId: string;
-  redis: Redis;
-  keys: KeyBuilder;
+  readonly pipelineId: string;
+  readonly userId: string;
+  readonly state: SinkState;
 }
 
 export interface SinkWriter<T> {
