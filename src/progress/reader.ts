@@ -32,10 +32,7 @@ export async function readEvents(redis: Redis, keys: KeyBuilder, userId: string,
   } else {
     raw = (await redis.xrange(key, options.after ? `(${options.after}` : '-', '+', 'COUNT', count)) as [string, string[]][];
   }
-  return raw.flatMap(([id, fields]) => {
-    const event = parseEvent(fields);
-    return event ? [{ ...event, id }] : [];
-  });
+  return raw.flatMap(([id, fields]) => parseProgressEntry(id, fields) ?? []);
 }
 
 /** The oldest id still in a user's stream: a reader asking for an older one missed trimmed events. */
@@ -44,9 +41,21 @@ export async function firstEventId(redis: Redis, keys: KeyBuilder, userId: strin
   return first?.[0];
 }
 
-function parseEvent(fields: string[]): RunEvent | undefined {
+/**
+ * The event of one stream entry, or undefined to skip it: an entry without an event field, one
+ * that is not JSON, or an event of a format version this reader does not know. Skipped, not
+ * thrown: a user's stream is shared by every run and read by every open client, so one entry
+ * Sluice did not write (or a newer Sluice wrote) must not end them all, nor stop a reader that
+ * would meet it again on every retry. Readers still page past it by its stream id.
+ */
+export function parseProgressEntry(id: string, fields: readonly string[]): ProgressEntry | undefined {
   const json = fields[fields.indexOf('e') + 1];
   if (!json) return undefined;
-  const event = JSON.parse(json) as RunEvent;
-  return event.v === PROGRESS_EVENT_VERSION ? event : undefined;
+  let event: RunEvent;
+  try {
+    event = JSON.parse(json) as RunEvent;
+  } catch {
+    return undefined;
+  }
+  return event?.v === PROGRESS_EVENT_VERSION ? { ...event, id } : undefined;
 }

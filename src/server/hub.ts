@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { compareStreamIds } from './stream-ids.js';
+import { isAfterStreamId } from '../util/stream-id.js';
 import { toMessage, type RawEntry, type StreamMessage } from './stream-entries.js';
 
 export type HubListener = (messages: StreamMessage[]) => void;
@@ -136,7 +136,7 @@ export class ProgressHub {
     const messages: StreamMessage[] = [];
     for (const entry of entries) {
       // A stream dropped and watched again while a read was out may get entries it has passed.
-      if (compareStreamIds(entry[0], stream.lastId) <= 0) continue;
+      if (!isAfterStreamId(entry[0], stream.lastId)) continue;
       stream.lastId = entry[0];
       const message = toMessage(entry);
       if (message) messages.push(message);

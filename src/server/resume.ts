@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { compareStreamIds } from './stream-ids.js';
+import { isAfterStreamId } from '../util/stream-id.js';
 
 /**
  * Whether a client resuming after `resumeId` must start over from a snapshot: the stream was
@@ -19,9 +19,9 @@ export async function mustResetFrom(redis: Redis, key: string, resumeId: string)
   const added = Number(field('entries-added'));
   const lastGenerated = String(field('last-generated-id'));
   const first = (field('first-entry') as [string, string[]] | null)?.[0];
-  if (compareStreamIds(resumeId, lastGenerated) > 0) return true;
+  if (isAfterStreamId(resumeId, lastGenerated)) return true;
   // Trimming drops the oldest entries, so entries were lost after the client's id only if some
   // were removed and the oldest one left (or, with none left, the newest ever) is newer than it.
   if (added <= length) return false;
-  return compareStreamIds(resumeId, first ?? lastGenerated) < 0;
+  return isAfterStreamId(first ?? lastGenerated, resumeId);
 }

@@ -5,7 +5,7 @@ import { mustResetFrom } from './resume.js';
 import { SSE_PING, SSE_RETRY, sseMessage } from './sse-format.js';
 import { webStreamSink, type SseSink } from './sse-sink.js';
 import { readAfter, type StreamMessage } from './stream-entries.js';
-import { compareStreamIds } from './stream-ids.js';
+import { isAfterStreamId } from '../util/stream-id.js';
 
 /** Entries per XRANGE while catching up. */
 const REPLAY_PAGE = 500;
@@ -90,7 +90,7 @@ export class SseSession {
   }
 
   private send(message: StreamMessage): void {
-    if (compareStreamIds(message.id, this.lastSent) <= 0) return;
+    if (!isAfterStreamId(message.id, this.lastSent)) return;
     this.lastSent = message.id;
     this.write(message.bytes);
   }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { PROGRESS_EVENT_VERSION, type ProgressEntry, type RunEvent } from '../progress/events.js';
+import { parseProgressEntry } from '../progress/reader.js';
 import { sseMessage } from './sse-format.js';
 
 /** One stream entry, encoded once as an SSE message and shared by every subscriber. */
@@ -12,17 +12,8 @@ export type RawEntry = [id: string, fields: string[]];
 
 /** The SSE message of a raw entry; undefined for events of a format version this server does not know. */
 export function toMessage([id, fields]: RawEntry): StreamMessage | undefined {
-  const json = fields[fields.indexOf('e') + 1];
-  if (!json) return undefined;
-  let event: RunEvent;
-  try {
-    event = JSON.parse(json) as RunEvent;
-  } catch {
-    return undefined; // not an event Sluice wrote; skipping it beats ending every stream
-  }
-  if (event.v !== PROGRESS_EVENT_VERSION) return undefined;
-  const entry: ProgressEntry = { ...event, id };
-  return { id, bytes: sseMessage(event.type, JSON.stringify(entry), id) };
+  const entry = parseProgressEntry(id, fields);
+  return entry && { id, bytes: sseMessage(entry.type, JSON.stringify(entry), id) };
 }
 
 export interface ReplayPage {

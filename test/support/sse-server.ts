@@ -2,7 +2,7 @@ import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ItemFailure, ProgressSnapshotBody, RunView } from '../../src/client/types.js';
-import { compareStreamIds } from '../../src/client/stream-id.js';
+import { compareStreamIds } from '../../src/util/stream-id.js';
 import { estimateSecondsLeft } from '../../src/progress/eta.js';
 import { PROGRESS_EVENT_VERSION, type ProgressEntry, type RunEvent, type RunSnapshot } from '../../src/progress/events.js';
 import { readEvents } from '../../src/progress/reader.js';

@@ -3,7 +3,7 @@ import type { ServerContext, ServerEnv } from '../context.js';
 import { HttpError } from '../http-error.js';
 import { readProgressBody } from '../progress-body.js';
 import { SseSession } from '../sse-session.js';
-import { parseStreamId } from '../stream-ids.js';
+import { parseStreamId } from '../../util/stream-id.js';
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream',
