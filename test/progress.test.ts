@@ -4,7 +4,7 @@ import { ProgressPublisher } from '../src/progress/publisher.js';
 import { readSnapshot } from '../src/progress/reader.js';
 import { compareStreamIds } from '../src/util/stream-id.js';
 import { createKeys } from '../src/store/keys.js';
-import { deletePrefix, uniquePrefix } from './support/redis.js';
+import { deletePrefix, uniquePrefix, withStore } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
 import { waitForRun } from './support/wait.js';
 
@@ -57,7 +57,7 @@ describe('progress in Redis streams', () => {
     // 2000 records make 100 batches and 10 pages; coalescing keeps events far fewer than shards.
     expect(runs.length).toBeLessThan(40);
     expect(final.counts).toMatchObject({ discovered: 2000, processed: 2000, written: 2000, total: 2000 });
-    expect(await s.redis.hlen(s.keys.sink('prog', 'ivy').documents)).toBe(final.counts.written);
+    expect(await withStore(s.config.prefix!, ({ redis, keys }) => redis.hlen(keys.sink('prog', 'ivy').documents))).toBe(final.counts.written);
     const [snapshot] = await s.status('ivy');
     expect(snapshot).toEqual(final);
   });

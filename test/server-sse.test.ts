@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ProgressBody, ProgressEntry } from '../src/index.js';
 import { runAt, startTestServer, type TestServer } from './support/progress-server.js';
 import { openSse, type SseMessage, type SseStream } from './support/sse.js';
+import { withStore } from './support/redis.js';
 
 let t: TestServer | undefined;
 const open: SseStream[] = [];
@@ -104,7 +105,7 @@ describe('progress stream (SSE)', () => {
   it('sends a snapshot first when the resume id was trimmed away, then continues from the snapshot id', async () => {
     const s = await start('trim', { maxEvents: 10 });
     const published = await s.publish('fay', 300);
-    expect(await s.sluice.redis.xlen(s.sluice.keys.progress('fay').events)).toBeLessThan(300);
+    expect(await withStore(s.sluice.config.prefix!, ({ redis, keys }) => redis.xlen(keys.progress('fay').events))).toBeLessThan(300);
     const sse = await stream(s, 'fay', '', { 'last-event-id': published[0]! });
     const snapshot = await sse.nextMessage();
     expect(snapshot).toMatchObject({ event: 'snapshot', id: published.at(-1) });
