@@ -27,6 +27,28 @@ const entry = (message: SseMessage) => JSON.parse(message.data) as ProgressEntry
 const ids = (messages: SseMessage[]) => messages.map((m) => m.id);
 
 describe('progress stream (SSE)', () => {
+  it('skips stream entries it cannot read (not JSON, an unknown version), replayed or live, and goes on after them', async () => {
+    const s = await start('unreadable');
+    const addUnreadable = () =>
+      withStore(s.sluice.config.prefix!, async ({ redis, keys }) => {
+        await redis.xadd(keys.progress('gil').events, '*', 'e', 'not json');
+        await redis.xadd(keys.progress('gil').events, '*', 'e', JSON.stringify({ v: 99, type: 'run.progress' }));
+      });
+    const [first] = await s.publish('gil', 1);
+    await addUnreadable();
+    const [second] = await s.publish('gil', 1);
+    const sse = await stream(s, 'gil', '', { 'last-event-id': first! });
+    expect(await sse.nextMessage()).toMatchObject({ id: second, event: 'run.progress' });
+    await addUnreadable();
+    const [third] = await s.publish('gil', 1);
+    expect(await sse.nextMessage()).toMatchObject({ id: third, event: 'run.progress' });
+
+    expect((await s.sluice.events('gil')).map((e) => e.id)).toEqual([first, second, third]);
+    const page = await s.sluice.readProgress('gil', { after: first!, count: 2 });
+    expect(page).toMatchObject({ entries: [], full: true });
+    expect(await s.sluice.readProgress('gil', { after: page.lastId!, count: 2 })).toMatchObject({ entries: [{ id: second }] });
+  });
+
   it('starts with retry and a snapshot carrying the latest id, then follows live events', async () => {
     const s = await start('live');
     const published = await s.publish('ann', 3);
