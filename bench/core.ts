@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { deletePrefix, intEnv } from './support.js';
+import { createKeys } from '../src/store/keys.js';
 import { createSluice, type RunSnapshot, type Sluice } from '../src/index.js';
 import {
   BATCH_SIZE,
@@ -308,7 +309,7 @@ async function sluiceRun(admin: Redis, prefix: string, records: number): Promise
   try {
     const ready = await child.waitFor('ready', 60_000);
     sluice = createSluice(benchConfig(prefix, records));
-    await sluice.redis.ping(); // connected before measuring
+    await sluice.ping(); // connected before measuring
 
     const s0 = await redisSnapshot(admin);
     const cpu0 = await child.stats();
@@ -324,7 +325,7 @@ async function sluiceRun(admin: Redis, prefix: string, records: number): Promise
     const atCompletion = await child.stats();
 
     if (followed.run.status !== 'completed') throw new Error(`run ${runId} ${followed.run.status}: ${followed.run.error ?? ''}`);
-    const documents = await sluice.redis.hlen(sluice.keys.sink(PIPELINE_ID, USER_ID).documents);
+    const documents = await admin.hlen(createKeys(prefix).sink(PIPELINE_ID, USER_ID).documents);
 
     const end = child.waitFor('end', 60_000);
     await child.stop();

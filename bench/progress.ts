@@ -22,6 +22,7 @@ import { Redis } from 'ioredis';
 import { deletePrefixAt, intEnv } from './support.js';
 import { createProgressToken, createSluice, type Sluice } from '../src/index.js';
 import { ProgressPublisher } from '../src/progress/publisher.js';
+import { createKeys } from '../src/store/keys.js';
 import type { ServerChildMessage } from './progress-server-child.js';
 import { benchConfig, mb, PIPELINE_ID, REDIS_URL, type ChildMessage } from './setup.js';
 
@@ -146,7 +147,7 @@ interface PhaseResult {
   clientCpuPct: number;
 }
 
-async function phase(sluice: Sluice, server: ChildProcess, url: string, count: number): Promise<PhaseResult> {
+async function phase(sluice: Sluice, publisher: ProgressPublisher, server: ChildProcess, url: string, count: number): Promise<PhaseResult> {
   const userId = `bench-sse-${count}`;
   const token = createProgressToken({ userId, secret: SECRET });
   const before = await serverMemory(server);
@@ -175,7 +176,6 @@ async function phase(sluice: Sluice, server: ChildProcess, url: string, count: n
   const after = await serverMemory(server);
 
   const { runId } = await sluice.startRun(PIPELINE_ID, { userId });
-  const publisher = new ProgressPublisher(sluice.redis, sluice.keys, { maxEvents: 1000, intervalMs: 0 });
   const marker = { runId: `marker-${runId}`, pipeline: PIPELINE_ID, userId };
   let measuredFrom = 0;
   let clientCpuStart = process.cpuUsage();
@@ -235,6 +235,9 @@ const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 async function main(): Promise<void> {
   const prefix = `bench-progress-${randomBytes(4).toString('hex')}`;
   const sluice = createSluice(benchConfig(prefix, RECORDS));
+  // Markers go in beside the run's own events, as another publisher of the same app would write them.
+  const markerRedis = new Redis(REDIS_URL);
+  const publisher = new ProgressPublisher(markerRedis, createKeys(prefix), { maxEvents: 1000, intervalMs: 0 });
   const results: PhaseResult[] = [];
   try {
     const server = startChild('bench/progress-server-child.ts', [prefix, String(RECORDS), SECRET]);
@@ -242,7 +245,7 @@ async function main(): Promise<void> {
     const worker = startChild('bench/worker-child.ts', [prefix, String(RECORDS)]);
     await nextMessage<ChildMessage>(worker, 'ready');
     for (const count of SUBSCRIBERS) {
-      const result = await phase(sluice, server, url, count);
+      const result = await phase(sluice, publisher, server, url, count);
       results.push(result);
       console.log(`[bench] ${count} subscriber(s): p50 ${ms(result.p50)}, p99 ${ms(result.p99)} over ${result.samples} receipts`);
     }
@@ -250,6 +253,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all([...children].map(stopChild));
     await sluice.close();
+    markerRedis.disconnect();
     await deletePrefixAt(REDIS_URL, prefix);
   }
 

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { createProgressServer, createProgressToken, createSluice, loadConfig, startMockLlm } from '../src/index.js';
 import { bundledWidgetScript } from '../src/server/index.js';
 import { followRuns } from '../src/cli/follow.js';
+import { createKeys } from '../src/store/keys.js';
 import { redisForDemo } from './redis-for-demo.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   });
   const workers = [startWorker(env), startWorker(env)];
   const sluice = createSluice({ ...config, redis: redis.url, prefix: PREFIX });
+  const keys = createKeys(PREFIX);
   let closeServer: (() => Promise<void>) | undefined;
   try {
     await Promise.all(workers.map((w) => w.ready));
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
       const docs = await sluice.documents(run.pipeline, run.userId);
       const file = join(OUTPUT, `${run.userId}.jsonl`);
       await writeFile(file, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
-      console.log(`  ${run.userId.padEnd(10)} ${String(docs.length).padStart(5)} documents  HGETALL ${sluice.keys.sink(run.pipeline, run.userId).documents}`);
+      console.log(`  ${run.userId.padEnd(10)} ${String(docs.length).padStart(5)} documents  HGETALL ${keys.sink(run.pipeline, run.userId).documents}`);
       console.log(`  ${''.padEnd(10)} ${''.padStart(5)}            copy: ${file}`);
     }
     const sample = (await sluice.documents<{ path: string; passage: string; words: number; fileSummary: string }>('demo-files', USERS[0]!)).find(

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSluice, defineConfig, definePipeline, startMockLlm, summarize, type MockLlm, type RunSnapshot, type Sluice } from '../src/index.js';
-import { deletePrefix, uniquePrefix } from './support/redis.js';
+import { deletePrefix, uniquePrefix, withStore } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
 import { waitForRun } from './support/wait.js';
 
@@ -58,7 +58,7 @@ describe('adaptive limits', () => {
     expect(run.status).toBe('completed');
     expect(run.counts).toMatchObject({ processed: 16, failed: 0 });
     expect(mock.stats().rateLimited).toBeGreaterThan(0);
-    expect(await s.redis.hget(s.keys.limiter('openai:gpt-4o-mini'), 'learnedRpm')).toBe('14');
+    expect(await withStore(s.config.prefix!, ({ redis, keys }) => redis.hget(keys.limiter('openai:gpt-4o-mini'), 'learnedRpm'))).toBe('14');
     // After the first wave the workers pace themselves by the learned limit: few 429s in all.
     expect(mock.stats().rateLimited).toBeLessThanOrEqual(16 - 14 + 2);
   });

@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createSluice, defineConfig, definePipeline, type ProgressEntry, type RunSnapshot, type Sluice } from '../src/index.js';
 import { ProgressPublisher } from '../src/progress/publisher.js';
 import { readSnapshot } from '../src/progress/reader.js';
+import { compareStreamIds } from '../src/util/stream-id.js';
 import { createKeys } from '../src/store/keys.js';
-import { deletePrefix, uniquePrefix } from './support/redis.js';
+import { deletePrefix, uniquePrefix, withStore } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
 import { waitForRun } from './support/wait.js';
 
@@ -34,12 +35,6 @@ function start(count: number, options: { intervalMs?: number; maxEvents?: number
   return sluice;
 }
 
-function compareStreamIds(a: string, b: string): number {
-  const [ams, aseq] = a.split('-').map(Number) as [number, number];
-  const [bms, bseq] = b.split('-').map(Number) as [number, number];
-  return ams - bms || aseq - bseq;
-}
-
 const runEvents = (events: ProgressEntry[]) => events.filter((e): e is ProgressEntry & { run: RunSnapshot } => 'run' in e);
 
 describe('progress in Redis streams', () => {
@@ -49,7 +44,7 @@ describe('progress in Redis streams', () => {
     const final = await waitForRun(s, 'ivy', runId);
     const events = await s.events('ivy');
     const ids = events.map((e) => e.id);
-    expect([...ids].sort(compareStreamIds)).toEqual(ids);
+    expect([...ids].sort((a, b) => compareStreamIds(a, b)!)).toEqual(ids);
 
     const runs = runEvents(events);
     expect(runs[0]!.type).toBe('run.started');
@@ -62,7 +57,7 @@ describe('progress in Redis streams', () => {
     // 2000 records make 100 batches and 10 pages; coalescing keeps events far fewer than shards.
     expect(runs.length).toBeLessThan(40);
     expect(final.counts).toMatchObject({ discovered: 2000, processed: 2000, written: 2000, total: 2000 });
-    expect(await s.redis.hlen(s.keys.sink('prog', 'ivy').documents)).toBe(final.counts.written);
+    expect(await withStore(s.config.prefix!, ({ redis, keys }) => redis.hlen(keys.sink('prog', 'ivy').documents))).toBe(final.counts.written);
     const [snapshot] = await s.status('ivy');
     expect(snapshot).toEqual(final);
   });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSluice, defineConfig, definePipeline, type Sluice } from '../src/index.js';
-import { deletePrefix, uniquePrefix } from './support/redis.js';
+import { deletePrefix, uniquePrefix, withStore } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
 import { waitForRun } from './support/wait.js';
 
@@ -19,12 +19,14 @@ describe('run state lifetime', () => {
     sluice.startWorker({ concurrency: 2 });
     const { runId } = await sluice.startRun('short', { userId: 'ex' });
     await waitForRun(sluice, 'ex', runId);
-    const run = sluice.keys.run('short', 'ex', runId);
-    for (const key of [run.state, run.done, run.pages]) {
-      const ttl = await sluice.redis.pttl(key);
-      expect(ttl).toBeGreaterThan(6 * 24 * 3600 * 1000);
-      expect(ttl).toBeLessThanOrEqual(7 * 24 * 3600 * 1000);
-    }
-    expect(await sluice.redis.pttl(sluice.keys.sink('short', 'ex').documents)).toBe(-1);
+    await withStore(prefix, async ({ redis, keys }) => {
+      const run = keys.run('short', 'ex', runId);
+      for (const key of [run.state, run.done, run.pages]) {
+        const ttl = await redis.pttl(key);
+        expect(ttl).toBeGreaterThan(6 * 24 * 3600 * 1000);
+        expect(ttl).toBeLessThanOrEqual(7 * 24 * 3600 * 1000);
+      }
+      expect(await redis.pttl(keys.sink('short', 'ex').documents)).toBe(-1);
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSluice, defineConfig, loadConfig, type RunEvent, type Sluice } from '../src/index.js';
-import { deletePrefix, uniquePrefix } from './support/redis.js';
+import { deletePrefix, uniquePrefix, withStore } from './support/redis.js';
 import { waitForRun } from './support/wait.js';
 import { startWorkerProcess, stopAllWorkerProcesses } from './support/worker-process.js';
 
@@ -28,8 +28,10 @@ async function progressReached(s: Sluice, userId: string, runId: string, n: numb
 }
 
 async function sinkStats(s: Sluice, userId: string) {
-  const stats = await s.redis.hgetall(s.keys.sink('e2e', userId).stats);
-  return { records: Number(stats.records ?? 0), documents: await s.redis.hlen(s.keys.sink('e2e', userId).documents) };
+  return withStore(s.config.prefix!, async ({ redis, keys }) => {
+    const stats = await redis.hgetall(keys.sink('e2e', userId).stats);
+    return { records: Number(stats.records ?? 0), documents: await redis.hlen(keys.sink('e2e', userId).documents) };
+  });
 }
 
 afterEach(async () => {

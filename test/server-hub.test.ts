@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './support/progress-server.js';
 import { openSse, type SseStream } from './support/sse.js';
+import { withStore } from './support/redis.js';
 
 let t: TestServer | undefined;
 const open: SseStream[] = [];
@@ -67,10 +68,12 @@ describe('shared reader (one XREAD for every open stream)', () => {
     const before = await s.publish('pat', 2);
     expect((await sse.messages(2)).map((m) => m.id)).toEqual(before);
 
-    const clients = (await s.sluice.redis.client('LIST')) as string;
-    const hub = clients.split('\n').find((line) => line.includes(` name=${s.sluice.keys.prefix}:progress-hub `));
-    expect(hub).toBeDefined();
-    await s.sluice.redis.client('KILL', 'ID', /\bid=(\d+)/.exec(hub!)![1]!);
+    await withStore(s.sluice.config.prefix!, async ({ redis, keys }) => {
+      const clients = (await redis.client('LIST')) as string;
+      const hub = clients.split('\n').find((line) => line.includes(` name=${keys.prefix}:progress-hub `));
+      expect(hub).toBeDefined();
+      await redis.client('KILL', 'ID', /\bid=(\d+)/.exec(hub!)![1]!);
+    });
 
     const after = await s.publish('pat', 3);
     expect((await sse.messages(3)).map((m) => m.id)).toEqual(after);

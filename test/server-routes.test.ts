@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createProgressServer, createSluice, definePipeline, type ProgressBody } from '../src/index.js';
-import { bundledWidgetScript } from '../src/server/widget-loader.js';
+import { bundledWidgetScript } from '../src/server/widget.js';
 import { runAt, SECRET, startTestServer, type TestServer } from './support/progress-server.js';
-import { uniquePrefix } from './support/redis.js';
+import { uniquePrefix, withStore } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
 
 let t: TestServer | undefined;
@@ -23,7 +23,8 @@ describe('progress server routes', () => {
     // Port 1 refuses connections: the server starts, Redis never becomes ready.
     const pipeline = definePipeline({ id: 'notes', source: synthetic.records({ count: 1, pageSize: 1 }) });
     const sluice = createSluice({ prefix: uniquePrefix('server-down'), redis: 'redis://127.0.0.1:1', pipelines: [pipeline] });
-    sluice.redis.on('error', () => undefined);
+    // ioredis reports each refused connect on console.error; expected here.
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const listening = await createProgressServer({ sluice, secret: SECRET }).listen(0);
     try {
       const response = await fetch(`${listening.url}/healthz`);
@@ -32,14 +33,16 @@ describe('progress server routes', () => {
     } finally {
       await listening.close();
       await sluice.close();
+      quiet.mockRestore();
     }
   });
 
   it('GET progress: every run with failures and ETA, and the newest stream id', async () => {
     t = await startTestServer('body');
     const [, second] = await t.publish('pia', 2);
-    const keys = t.sluice.keys.run('notes', 'pia', 'run-pia');
-    await t.sluice.redis.lpush(keys.failures, JSON.stringify({ id: 'rec-1', reason: 'map: broken' }));
+    await withStore(t.sluice.config.prefix!, ({ redis, keys }) =>
+      redis.lpush(keys.run('notes', 'pia', 'run-pia').failures, JSON.stringify({ id: 'rec-1', reason: 'map: broken' })),
+    );
     const response = await fetch(`${t.url}/v1/users/pia/progress`, { headers: { authorization: `Bearer ${t.token('pia')}` } });
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');

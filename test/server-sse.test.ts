@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ProgressBody, ProgressEntry } from '../src/index.js';
 import { runAt, startTestServer, type TestServer } from './support/progress-server.js';
 import { openSse, type SseMessage, type SseStream } from './support/sse.js';
+import { withStore } from './support/redis.js';
 
 let t: TestServer | undefined;
 const open: SseStream[] = [];
@@ -26,6 +27,28 @@ const entry = (message: SseMessage) => JSON.parse(message.data) as ProgressEntry
 const ids = (messages: SseMessage[]) => messages.map((m) => m.id);
 
 describe('progress stream (SSE)', () => {
+  it('skips stream entries it cannot read (not JSON, an unknown version), replayed or live, and goes on after them', async () => {
+    const s = await start('unreadable');
+    const addUnreadable = () =>
+      withStore(s.sluice.config.prefix!, async ({ redis, keys }) => {
+        await redis.xadd(keys.progress('gil').events, '*', 'e', 'not json');
+        await redis.xadd(keys.progress('gil').events, '*', 'e', JSON.stringify({ v: 99, type: 'run.progress' }));
+      });
+    const [first] = await s.publish('gil', 1);
+    await addUnreadable();
+    const [second] = await s.publish('gil', 1);
+    const sse = await stream(s, 'gil', '', { 'last-event-id': first! });
+    expect(await sse.nextMessage()).toMatchObject({ id: second, event: 'run.progress' });
+    await addUnreadable();
+    const [third] = await s.publish('gil', 1);
+    expect(await sse.nextMessage()).toMatchObject({ id: third, event: 'run.progress' });
+
+    expect((await s.sluice.events('gil')).map((e) => e.id)).toEqual([first, second, third]);
+    const page = await s.sluice.readProgress('gil', { after: first!, count: 2 });
+    expect(page).toMatchObject({ entries: [], full: true });
+    expect(await s.sluice.readProgress('gil', { after: page.lastId!, count: 2 })).toMatchObject({ entries: [{ id: second }] });
+  });
+
   it('starts with retry and a snapshot carrying the latest id, then follows live events', async () => {
     const s = await start('live');
     const published = await s.publish('ann', 3);
@@ -104,7 +127,7 @@ describe('progress stream (SSE)', () => {
   it('sends a snapshot first when the resume id was trimmed away, then continues from the snapshot id', async () => {
     const s = await start('trim', { maxEvents: 10 });
     const published = await s.publish('fay', 300);
-    expect(await s.sluice.redis.xlen(s.sluice.keys.progress('fay').events)).toBeLessThan(300);
+    expect(await withStore(s.sluice.config.prefix!, ({ redis, keys }) => redis.xlen(keys.progress('fay').events))).toBeLessThan(300);
     const sse = await stream(s, 'fay', '', { 'last-event-id': published[0]! });
     const snapshot = await sse.nextMessage();
     expect(snapshot).toMatchObject({ event: 'snapshot', id: published.at(-1) });

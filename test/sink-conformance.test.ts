@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 import { jsonlSink, readDocuments, readJsonlDocuments, redisSink, type Sink, type StoredDocument } from '../src/index.js';
+import { createSinkStore } from '../src/sinks/sink-store.js';
 import { createKeys } from '../src/store/keys.js';
 import { sinkConformance, type SinkHarness } from './support/sink-conformance.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from './support/redis.js';
@@ -21,7 +22,7 @@ async function harness(
   const sinkKeys = keys.sink('p', 'u');
   return {
     dir,
-    writer: sink(dir).open({ pipelineId: 'p', userId: 'u', redis, keys }),
+    writer: sink(dir).open(createSinkStore(redis, keys).scope('p', 'u')),
     documents: () => documents(redis, prefix, dir),
     async stats() {
       const stats = await redis.hgetall(sinkKeys.stats);

@@ -59,18 +59,16 @@ export async function followRuns(sluice: Sluice, userIds: readonly string[], run
   const after = new Map<string, string>();
   for (const userId of userIds) {
     // Take the stream position first, then the snapshot: nothing between the two is lost.
-    const last = await sluice.redis.xrevrange(sluice.keys.progress(userId).events, '+', '-', 'COUNT', 1);
-    after.set(userId, last[0]?.[0] ?? '0-0');
+    after.set(userId, (await sluice.progressPosition(userId)) ?? '0-0');
     const runs = await sluice.status(userId);
     watch.apply(userId, { userId, lastEventId: after.get(userId)!, runs: runs.map((run) => ({ ...run, failures: [] })) });
   }
   while (!watch.finished) {
     for (const userId of userIds) {
-      const events = await sluice.events(userId, { after: after.get(userId), blockMs: userIds.length > 1 ? 200 : 1000 });
-      for (const event of events) {
-        after.set(userId, event.id);
-        watch.apply(userId, event);
-      }
+      const page = await sluice.readProgress(userId, { after: after.get(userId), blockMs: userIds.length > 1 ? 200 : 1000 });
+      for (const event of page.entries) watch.apply(userId, event);
+      // The page's last id, not its last event's: an entry that could not be read is passed, not read again.
+      if (page.lastId) after.set(userId, page.lastId);
     }
   }
   return watch.runs;

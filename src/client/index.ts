@@ -5,7 +5,7 @@ export { latestRuns, overallState, runProgress, type OverallState } from './sele
 export { fetchProgress, startRemoteRun, type RequestOptions } from './http.js';
 export { ProgressError, type ProgressErrorDetails } from './errors.js';
 export { SseParser, type SseMessage, type SseHandlers } from './sse-parser.js';
-export { compareStreamIds } from './stream-id.js';
+export { compareStreamIds } from '../util/stream-id.js';
 export { formatEta, formatCount } from './format.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export type { TokenSource } from './endpoints.js';

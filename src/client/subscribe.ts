@@ -3,7 +3,7 @@ import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { authHeaders, endpoint, progressPath, type TokenSource } from './endpoints.js';
 import { errorFromResponse, ProgressError } from './errors.js';
 import { SseParser, type SseMessage } from './sse-parser.js';
-import { compareStreamIds } from './stream-id.js';
+import { isAfterStreamId } from '../util/stream-id.js';
 import type { ConnectionStatus, ProgressSnapshotBody } from './types.js';
 
 export interface SubscribeOptions {
@@ -87,7 +87,7 @@ export function subscribeProgress(options: SubscribeOptions): ProgressSubscripti
     const entry = JSON.parse(message.data) as ProgressEntry;
     const id = entry.id ?? message.id;
     if (id === undefined) throw new ProgressError(`${message.event} event without an id`, { code: 'bad_response' });
-    if (lastEventId !== null && !isAfter(id, lastEventId)) return; // replayed across a reconnection
+    if (lastEventId !== null && !isAfterStreamId(id, lastEventId)) return; // replayed across a reconnection
     lastEventId = id;
     guarded(() => options.onEvent({ ...entry, id }));
   };
@@ -195,11 +195,6 @@ export function subscribeProgress(options: SubscribeOptions): ProgressSubscripti
   };
 }
 
-/** Stream ids compare numerically; other ids only by inequality (the server's own order is trusted). */
-function isAfter(id: string, last: string): boolean {
-  const order = compareStreamIds(id, last);
-  return order === undefined ? id !== last : order > 0;
-}
 
 function toProgressError(error: unknown, connection: AbortController | undefined): ProgressError {
   const reason: unknown = connection?.signal.aborted ? connection.signal.reason : error;

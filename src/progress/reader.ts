@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { KeyBuilder } from '../store/keys.js';
+import { isAfterStreamId } from '../util/stream-id.js';
 import { PROGRESS_EVENT_VERSION, type ProgressEntry, type RunEvent, type RunSnapshot } from './events.js';
 
 /** Every run of a user as last published, newest first. */
@@ -19,34 +20,81 @@ export interface ReadEventsOptions {
   blockMs?: number;
 }
 
-/** Events after a stream id, in order. A reader that resumes from the last id it saw misses nothing still in the stream. */
-export async function readEvents(redis: Redis, keys: KeyBuilder, userId: string, options: ReadEventsOptions = {}): Promise<ProgressEntry[]> {
+export interface ProgressPage {
+  /** The page's events in order; entries that cannot be read are left out (see parseProgressEntry). */
+  entries: ProgressEntry[];
+  /** Last id read, readable or not: the next page continues after it. */
+  lastId: string | undefined;
+  /** True when the page was full, so more may follow at once. */
+  full: boolean;
+}
+
+type RawEntry = [id: string, fields: string[]];
+
+/** One page of events after a stream id, in order. A reader that resumes from `lastId` misses nothing still in the stream. */
+export async function readEventPage(redis: Redis, keys: KeyBuilder, userId: string, options: ReadEventsOptions = {}): Promise<ProgressPage> {
   const key = keys.progress(userId).events;
   const count = options.count ?? 500;
-  let raw: [string, string[]][];
+  let raw: RawEntry[];
   if (options.blockMs !== undefined) {
-    const result = (await redis.xread('COUNT', count, 'BLOCK', options.blockMs, 'STREAMS', key, options.after ?? '0-0')) as
-      | [string, [string, string[]][]][]
-      | null;
+    const result = (await redis.xread('COUNT', count, 'BLOCK', options.blockMs, 'STREAMS', key, options.after ?? '0-0')) as [string, RawEntry[]][] | null;
     raw = result?.[0]?.[1] ?? [];
   } else {
-    raw = (await redis.xrange(key, options.after ? `(${options.after}` : '-', '+', 'COUNT', count)) as [string, string[]][];
+    raw = (await redis.xrange(key, options.after ? `(${options.after}` : '-', '+', 'COUNT', count)) as RawEntry[];
   }
-  return raw.flatMap(([id, fields]) => {
-    const event = parseEvent(fields);
-    return event ? [{ ...event, id }] : [];
-  });
+  return toPage(raw, count);
 }
 
-/** The oldest id still in a user's stream: a reader asking for an older one missed trimmed events. */
-export async function firstEventId(redis: Redis, keys: KeyBuilder, userId: string): Promise<string | undefined> {
-  const [first] = (await redis.xrange(keys.progress(userId).events, '-', '+', 'COUNT', 1)) as [string, string[]][];
-  return first?.[0];
+export function toPage(raw: readonly RawEntry[], count: number): ProgressPage {
+  return { entries: raw.flatMap(([id, fields]) => parseProgressEntry(id, fields) ?? []), lastId: raw.at(-1)?.[0], full: raw.length === count };
 }
 
-function parseEvent(fields: string[]): RunEvent | undefined {
+/** Newest id in a user's stream, or null when it has none. */
+export async function latestEventId(redis: Redis, keys: KeyBuilder, userId: string): Promise<string | null> {
+  const [last] = (await redis.xrevrange(keys.progress(userId).events, '+', '-', 'COUNT', 1)) as RawEntry[];
+  return last?.[0] ?? null;
+}
+
+/**
+ * Whether a reader resuming after `id` still finds every later event in the stream. Not when the
+ * stream was trimmed past it (events it never saw are gone), nor when the id is newer than anything
+ * the stream ever generated (the stream was deleted and started again).
+ */
+export async function coversEventsAfter(redis: Redis, keys: KeyBuilder, userId: string, id: string): Promise<boolean> {
+  let info: unknown[];
+  try {
+    info = (await redis.xinfo('STREAM', keys.progress(userId).events)) as unknown[];
+  } catch (error) {
+    if (/no such key/i.test(String(error))) return id === '0-0';
+    throw error;
+  }
+  const field = (name: string) => info[info.indexOf(name) + 1];
+  const length = Number(field('length'));
+  const added = Number(field('entries-added'));
+  const lastGenerated = String(field('last-generated-id'));
+  const first = (field('first-entry') as RawEntry | null)?.[0];
+  if (isAfterStreamId(id, lastGenerated)) return false;
+  // Trimming drops the oldest entries, so entries were lost after the reader's id only if some
+  // were removed and the oldest one left (or, with none left, the newest ever) is newer than it.
+  if (added <= length) return true;
+  return !isAfterStreamId(first ?? lastGenerated, id);
+}
+
+/**
+ * The event of one stream entry, or undefined to skip it: an entry without an event field, one
+ * that is not JSON, or an event of a format version this reader does not know. Skipped, not
+ * thrown: a user's stream is shared by every run and read by every open client, so one entry
+ * Sluice did not write (or a newer Sluice wrote) must not end them all, nor stop a reader that
+ * would meet it again on every retry. Readers still page past it by its stream id.
+ */
+export function parseProgressEntry(id: string, fields: readonly string[]): ProgressEntry | undefined {
   const json = fields[fields.indexOf('e') + 1];
   if (!json) return undefined;
-  const event = JSON.parse(json) as RunEvent;
-  return event.v === PROGRESS_EVENT_VERSION ? event : undefined;
+  let event: RunEvent;
+  try {
+    event = JSON.parse(json) as RunEvent;
+  } catch {
+    return undefined;
+  }
+  return event?.v === PROGRESS_EVENT_VERSION ? { ...event, id } : undefined;
 }

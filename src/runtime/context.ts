@@ -5,6 +5,7 @@ import type { Limiter } from '../limiter/limiter.js';
 import type { LlmRuntime } from '../pipeline/llm.js';
 import type { Pipeline } from '../pipeline/define-pipeline.js';
 import type { ProgressPublisher } from '../progress/publisher.js';
+import type { SinkStore } from '../sinks/sink-store.js';
 import type { KeyBuilder } from '../store/keys.js';
 import type { RunStore } from './run-store.js';
 
@@ -14,6 +15,7 @@ export interface RuntimeContext {
   keys: KeyBuilder;
   runs: RunStore;
   progress: ProgressPublisher;
+  sinks: SinkStore;
   credentials: CredentialProvider;
   limiter: Limiter;
   llm: LlmRuntime;

@@ -17,7 +17,7 @@ export async function processBatch(rt: RuntimeContext, data: BatchJobData, prior
   const [status, done] = await rt.redis.multi().hget(run.state, 'status').sismember(run.done, data.batchId).exec() ?? [];
   if (status?.[1] !== 'running' || done?.[1] === 1) return;
 
-  const writer = pipeline.sink.open({ pipelineId: data.pipelineId, userId: data.userId, redis: rt.redis, keys: rt.keys });
+  const writer = pipeline.sink.open(rt.sinks.scope(data.pipelineId, data.userId));
   const hashOf = (hash: string) => `${hash}.${pipeline.version}`;
   const changed = await writer.changed(data.records.map((r) => ({ sourceId: r.id, hash: hashOf(r.hash) })));
   const todo = data.records.filter((r) => changed.has(r.id));

@@ -1,10 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { SluiceConfig } from '../config/define-config.js';
+import type { ItemFailure } from '../connector/types.js';
 import type { Pipeline } from '../pipeline/define-pipeline.js';
 import type { ProgressEntry, RunSnapshot } from '../progress/events.js';
 import { ProgressPublisher } from '../progress/publisher.js';
-import { readEvents, readSnapshot, type ReadEventsOptions } from '../progress/reader.js';
+import { createProgressFollower, type ProgressFollower } from '../progress/follower.js';
+import { coversEventsAfter, latestEventId, readEventPage, readSnapshot, type ProgressPage, type ReadEventsOptions } from '../progress/reader.js';
 import { readDocuments } from '../sinks/read-documents.js';
+import { createSinkStore } from '../sinks/sink-store.js';
 import type { StoredDocument } from '../sinks/redis-sink.js';
 import { createLimiter } from '../limiter/limiter.js';
 import { collectLimits } from '../llm/config.js';
@@ -14,7 +17,7 @@ import { environmentCredentials } from './credentials.js';
 import { InvalidInputError } from '../errors/index.js';
 import { newRunId, parseUserId } from '../store/ids.js';
 import { addJobs, jobOptions, pageId } from './jobs.js';
-import { createKeys, type KeyBuilder } from '../store/keys.js';
+import { createKeys } from '../store/keys.js';
 import { createRedis, DEFAULT_REDIS_URL } from '../store/redis.js';
 import { RunStore } from './run-store.js';
 import { startWorkers, type SluiceWorker } from './worker.js';
@@ -37,15 +40,30 @@ export interface WorkerStartOptions {
   concurrency?: number;
 }
 
+/** The runtime's face: the server, the CLI and apps use these, never its Redis keys. */
 export interface Sluice {
   readonly config: SluiceConfig;
-  readonly keys: KeyBuilder;
-  readonly redis: Redis;
   startRun(pipelineId: string, options: StartRunOptions): Promise<StartedRun>;
   startWorker(options?: WorkerStartOptions): SluiceWorker;
   /** Every run of a user as last published, newest first. */
   status(userId: string): Promise<RunSnapshot[]>;
+  /** A run's most recent failed items (up to 50), newest first. */
+  recentFailures(pipelineId: string, userId: string, runId: string): Promise<ItemFailure[]>;
+  /** A user's progress events after `options.after`, in order. */
   events(userId: string, options?: ReadEventsOptions): Promise<ProgressEntry[]>;
+  /** The same as a page: page on after `lastId`, which also passes entries that could not be read. */
+  readProgress(userId: string, options?: ReadEventsOptions): Promise<ProgressPage>;
+  /**
+   * Newest id in a user's progress stream, or null when it has none. Read it before `status` and
+   * follow the stream after it: nothing is missed.
+   */
+  progressPosition(userId: string): Promise<string | null>;
+  /** Whether the stream still holds every event after `id`; if not (trimmed, or started over), start from `status`. */
+  canResumeProgress(userId: string, id: string): Promise<boolean>;
+  /** A blocking reader of many users' streams on a connection of its own named `<prefix>:<name>`. */
+  followProgress(name: string): ProgressFollower;
+  /** True while Redis answers PING within `timeoutMs` (default 2 s): for readiness checks. */
+  ping(timeoutMs?: number): Promise<boolean>;
   documents<T = unknown>(pipelineId: string, userId: string): Promise<StoredDocument<T>[]>;
   close(): Promise<void>;
 }
@@ -78,6 +96,7 @@ export function createSluice(config: SluiceConfig): Sluice {
     keys,
     runs,
     progress,
+    sinks: createSinkStore(redis, keys),
     limiter,
     llm: createLlmRuntime(redis, keys, limiter, config.llm),
     credentials: config.credentials ?? environmentCredentials,
@@ -86,10 +105,11 @@ export function createSluice(config: SluiceConfig): Sluice {
     queue: (name) => queues.get(name),
   };
 
+  const readProgress = (userId: string, options?: ReadEventsOptions) =>
+    readEventPage(options?.blockMs === undefined ? redis : blockingRedis(), keys, parseUserId(userId), options);
+
   return {
     config,
-    keys,
-    redis,
     async startRun(pipelineId, options) {
       const p = pipeline(pipelineId);
       const userId = parseUserId(options.userId);
@@ -127,8 +147,14 @@ export function createSluice(config: SluiceConfig): Sluice {
       return worker;
     },
     status: (userId) => readSnapshot(redis, keys, parseUserId(userId)),
-    events: (userId, options) =>
-      readEvents(options?.blockMs === undefined ? redis : blockingRedis(), keys, parseUserId(userId), options),
+    recentFailures: (pipelineId, userId, runId) => runs.recentFailures({ pipelineId, userId: parseUserId(userId), runId }),
+    readProgress,
+    events: async (userId, options) => (await readProgress(userId, options)).entries,
+    progressPosition: (userId) => latestEventId(redis, keys, parseUserId(userId)),
+    canResumeProgress: (userId, id) => coversEventsAfter(redis, keys, parseUserId(userId), id),
+    // CLIENT SETNAME takes no spaces; the prefix tells connections of different apps apart.
+    followProgress: (name) => createProgressFollower(redis, keys, `${keys.prefix}:${name}`.replace(/[^\w.:{}-]/g, '_')),
+    ping: (timeoutMs = 2000) => answersPing(redis, timeoutMs),
     documents: (pipelineId, userId) => readDocuments(redis, keys, pipeline(pipelineId).id, parseUserId(userId)),
     async close() {
       await Promise.all(workers.splice(0).map((w) => w.close()));
@@ -138,4 +164,19 @@ export function createSluice(config: SluiceConfig): Sluice {
       redis.disconnect();
     },
   };
+}
+
+async function answersPing(redis: Redis, timeoutMs: number): Promise<boolean> {
+  // While Redis is away the connection queues commands: answer after the timeout rather than
+  // wait on that queue (a load balancer's check must not hang).
+  if (redis.status === 'end') return false;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, timeoutMs, false)));
+  try {
+    return await Promise.race([redis.ping().then((reply) => reply === 'PONG'), timeout]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
 }

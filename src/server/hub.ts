@@ -1,7 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
-import { compareStreamIds } from './stream-ids.js';
-import { toMessage, type RawEntry, type StreamMessage } from './stream-entries.js';
+import type { ProgressFollower } from '../progress/follower.js';
+import type { ProgressPage } from '../progress/reader.js';
+import type { Sluice } from '../runtime/sluice.js';
+import { isAfterStreamId } from '../util/stream-id.js';
+import { toMessage, type StreamMessage } from './sse.js';
 
 export type HubListener = (messages: StreamMessage[]) => void;
 
@@ -10,7 +12,7 @@ export interface HubOptions {
   blockMs: number;
   /** Entries read per stream per XREAD. */
   count: number;
-  /** CLIENT SETNAME of the blocking connection, to spot it in CLIENT LIST. */
+  /** Name of the blocking connection (after the app's prefix), to spot it in CLIENT LIST. */
   connectionName: string;
 }
 
@@ -21,15 +23,14 @@ interface Watched {
 }
 
 /**
- * One reader per server process for every watched user stream: a dedicated connection runs
- * XREAD BLOCK over all of them and fans each entry out to that user's subscribers, so 1,000 open
+ * One reader per server process for every watched user stream: a follower connection runs one
+ * blocking read over all of them and fans each entry out to that user's subscribers, so 1,000 open
  * streams cost one blocked Redis client, not 1,000. Streams nobody watches drop out of the read.
  */
 export class ProgressHub {
+  /** By user id. */
   private readonly watched = new Map<string, Watched>();
-  private connection: Redis | undefined;
-  /** CLIENT ID of the blocking connection, for CLIENT UNBLOCK from the shared one. */
-  private clientId: number | undefined;
+  private follower: ProgressFollower | undefined;
   /** Bumped when a stream is added; a read of an older generation misses it. */
   private generation = 0;
   private readGeneration = 0;
@@ -41,21 +42,21 @@ export class ProgressHub {
   private wake: (() => void) | undefined;
 
   constructor(
-    private readonly shared: Redis,
+    private readonly sluice: Sluice,
     private readonly options: HubOptions,
   ) {}
 
   /**
-   * Delivers entries of `key` newer than the hub's position to `listener`. A stream not yet
+   * Delivers entries of the user's stream newer than the hub's position to `listener`. A stream not yet
    * watched is read from `fromId`; one already watched continues from where it is, so the caller
    * replays older entries itself (XRANGE after subscribing) and drops ids it already sent.
    */
-  subscribe(key: string, fromId: string, listener: HubListener): () => void {
+  subscribe(userId: string, fromId: string, listener: HubListener): () => void {
     if (this.closed) throw new Error('progress hub is closed');
-    let stream = this.watched.get(key);
+    let stream = this.watched.get(userId);
     if (!stream) {
       stream = { lastId: fromId, listeners: new Set() };
-      this.watched.set(key, stream);
+      this.watched.set(userId, stream);
       this.generation++;
       this.kick();
     }
@@ -63,7 +64,7 @@ export class ProgressHub {
     const watched = stream;
     return () => {
       watched.listeners.delete(listener);
-      if (watched.listeners.size === 0 && this.watched.get(key) === watched) this.watched.delete(key);
+      if (watched.listeners.size === 0 && this.watched.get(userId) === watched) this.watched.delete(userId);
     };
   }
 
@@ -75,15 +76,13 @@ export class ProgressHub {
     this.closed = true;
     this.watched.clear();
     this.wake?.();
-    this.connection?.disconnect();
+    this.follower?.close();
     await this.loop;
   }
 
   private kick(): void {
     if (!this.loop) {
-      this.connection = this.shared.duplicate({ connectionName: this.options.connectionName });
-      // A reconnect gives the connection a new id; fetch it again before the next read.
-      this.connection.on('close', () => (this.clientId = undefined));
+      this.follower = this.sluice.followProgress(this.options.connectionName);
       this.loop = this.run();
       return;
     }
@@ -97,22 +96,18 @@ export class ProgressHub {
   }
 
   private async run(): Promise<void> {
-    const connection = this.connection!;
+    const follower = this.follower!;
     while (!this.closed) {
       if (this.watched.size === 0) {
         await new Promise<void>((resolve) => (this.wake = resolve));
         continue;
       }
-      const keys = [...this.watched.keys()];
-      const ids = keys.map((key) => this.watched.get(key)!.lastId);
+      const after = new Map([...this.watched].map(([userId, stream]) => [userId, stream.lastId]));
       this.readGeneration = this.generation;
       this.reading = true;
-      let result: [string, RawEntry[]][] | null;
+      let pages: Map<string, ProgressPage>;
       try {
-        this.clientId ??= await connection.client('ID');
-        result = (await connection.xread('COUNT', this.options.count, 'BLOCK', this.options.blockMs, 'STREAMS', ...keys, ...ids)) as
-          | [string, RawEntry[]][]
-          | null;
+        pages = await follower.read(after, { count: this.options.count, blockMs: this.options.blockMs });
       } catch (error) {
         if (this.closed) break;
         // Redis went away: ioredis reconnects; subscribers keep waiting and miss nothing,
@@ -126,21 +121,22 @@ export class ProgressHub {
       }
       if (this.failing) console.error('sluice progress hub: reading again');
       this.failing = false;
-      for (const [key, entries] of result ?? []) this.deliver(key, entries);
+      for (const [userId, page] of pages) this.deliver(userId, page);
     }
   }
 
-  private deliver(key: string, entries: RawEntry[]): void {
-    const stream = this.watched.get(key);
+  private deliver(userId: string, page: ProgressPage): void {
+    const stream = this.watched.get(userId);
     if (!stream) return;
     const messages: StreamMessage[] = [];
-    for (const entry of entries) {
+    for (const entry of page.entries) {
       // A stream dropped and watched again while a read was out may get entries it has passed.
-      if (compareStreamIds(entry[0], stream.lastId) <= 0) continue;
-      stream.lastId = entry[0];
-      const message = toMessage(entry);
-      if (message) messages.push(message);
+      if (!isAfterStreamId(entry.id, stream.lastId)) continue;
+      stream.lastId = entry.id;
+      messages.push(toMessage(entry));
     }
+    // Entries that could not be read are skipped, but the next read still continues after them.
+    if (page.lastId !== undefined && isAfterStreamId(page.lastId, stream.lastId)) stream.lastId = page.lastId;
     if (messages.length === 0) return;
     for (const listener of [...stream.listeners]) {
       try {
@@ -161,7 +157,7 @@ export class ProgressHub {
     this.unblocking = true;
     try {
       for (let attempt = 0; attempt < 100 && this.reading && !this.closed && this.readGeneration < this.generation; attempt++) {
-        if (this.clientId !== undefined && (await this.shared.client('UNBLOCK', this.clientId)) === 1) return;
+        if (await this.follower!.interrupt()) return;
         await delay(2);
       }
     } catch {

@@ -1,6 +1,5 @@
-export { createProgressServer, type ProgressServer } from './create-server.js';
+export { createProgressServer, type ProgressBody, type ProgressRun, type ProgressServer } from './app.js';
 export type { ProgressServerOptions } from './options.js';
 export type { ListeningServer } from './listen.js';
-export type { ProgressBody, ProgressRun } from './progress-body.js';
 export type { ErrorBody } from './http-error.js';
-export { bundledWidgetScript, WidgetMissingError } from './widget-loader.js';
+export { bundledWidgetScript, WidgetMissingError } from './widget.js';

@@ -1,8 +1,7 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { trackConnections } from './connections.js';
 
 export interface ListeningServer {
   /** Where the server answers, e.g. http://127.0.0.1:8787. */
@@ -41,5 +40,37 @@ export async function listen(app: Hono<any>, port: number, host: string, endStre
         await closed;
         clearTimeout(cut);
       })()),
+  };
+}
+
+/**
+ * Sockets and their in-flight requests, so shutdown closes quiet connections at once instead of
+ * waiting for clients to drop them. Node's closeIdleConnections misses sockets that never sent a
+ * request and ones whose event stream the client aborted.
+ */
+function trackConnections(server: Server) {
+  const inFlight = new Map<Socket, number>();
+  let draining = false;
+  server.on('connection', (socket: Socket) => {
+    inFlight.set(socket, 0);
+    socket.once('close', () => inFlight.delete(socket));
+  });
+  server.on('request', (request, response) => {
+    const socket = request.socket;
+    if (!inFlight.has(socket)) return;
+    inFlight.set(socket, inFlight.get(socket)! + 1);
+    response.once('close', () => {
+      if (!inFlight.has(socket)) return;
+      const left = inFlight.get(socket)! - 1;
+      inFlight.set(socket, left);
+      if (draining && left === 0) socket.end();
+    });
+  });
+  return {
+    /** Ends every quiet connection now, and each busy one once its last response is written. */
+    drain(): void {
+      draining = true;
+      for (const [socket, count] of inFlight) if (count === 0) socket.end();
+    },
   };
 }

@@ -1,4 +1,4 @@
-export type { Sink, SinkDeletion, SinkDocument, SinkEntry, SinkScope, SinkUpsert, SinkWriter, SinkWriteResult } from './types.js';
+export type { IndexedRecord, Sink, SinkDeletion, SinkDocument, SinkEntry, SinkScope, SinkState, SinkUpsert, SinkWriter, SinkWriteResult } from './types.js';
 export { redisSink, type StoredDocument } from './redis-sink.js';
 export { jsonlSink, type JsonlLine, type JsonlSinkOptions, type JsonlTombstone } from './jsonl-sink.js';
 export { readJsonlDocuments } from './read-jsonl.js';

@@ -1,8 +1,7 @@
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { changedSourceIds, commitEntries, isDeletion, readIndex, type IndexedRecord } from './record-index.js';
-import type { StoredDocument } from './redis-sink.js';
-import type { Sink, SinkEntry, SinkScope, SinkWriter } from './types.js';
+import type { StoredDocument } from './sink-store.js';
+import { isDeletion, type IndexedRecord, type Sink, type SinkEntry, type SinkScope, type SinkWriter } from './types.js';
 
 export interface JsonlSinkOptions {
   /** File path; `{pipeline}` and `{user}` are replaced. Default `.sluice/out/{pipeline}/{user}.jsonl`. */
@@ -32,15 +31,14 @@ export function jsonlSink<T = unknown>(options: JsonlSinkOptions = {}): Sink<T> 
 }
 
 function openJsonlWriter<T>(scope: SinkScope, template: string): SinkWriter<T> {
-  const keys = scope.keys.sink(scope.pipelineId, scope.userId);
   const file = resolve(template.replaceAll('{pipeline}', scope.pipelineId).replaceAll('{user}', encodeURIComponent(scope.userId)));
   return {
-    changed: (entries) => changedSourceIds(scope.redis, keys, entries),
+    changed: (entries) => scope.state.changed(entries),
     async write(entries) {
-      const index = await readIndex(scope.redis, keys, entries.map((e) => e.sourceId));
+      const index = await scope.state.lookup(entries.map((e) => e.sourceId));
       const lines = linesFor(entries, index, new Date().toISOString());
       if (lines.length > 0) await appendDurably(file, `${lines.join('\n')}\n`);
-      return commitEntries(scope.redis, keys, entries);
+      return scope.state.commit(entries);
     },
   };
 }

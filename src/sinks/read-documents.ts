@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { KeyBuilder } from '../store/keys.js';
-import type { StoredDocument } from './redis-sink.js';
+import type { StoredDocument } from './sink-store.js';
 
 /** Reads every document the Redis sink holds for a pipeline and user. */
 export async function readDocuments<T = unknown>(

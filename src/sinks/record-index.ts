@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { KeyBuilder } from '../store/keys.js';
 import { runScript } from '../store/scripts.js';
-import type { SinkDeletion, SinkDocument, SinkEntry, SinkUpsert, SinkWriteResult } from './types.js';
+import { isDeletion, type IndexedRecord, type SinkDocument, type SinkEntry, type SinkUpsert, type SinkWriteResult } from './types.js';
 
 /**
  * The Redis state every sink keeps per pipeline and user: each source record's content hash and the
@@ -10,15 +10,7 @@ import type { SinkDeletion, SinkDocument, SinkEntry, SinkUpsert, SinkWriteResult
  */
 export type SinkKeys = ReturnType<KeyBuilder['sink']>;
 
-/** What the index says about one source record; `hash` is null when the record is not stored. */
-export interface IndexedRecord {
-  hash: string | null;
-  documentIds: string[];
-}
 
-export function isDeletion<T>(entry: SinkEntry<T>): entry is SinkDeletion {
-  return entry.deleted === true;
-}
 
 /** Ids among `entries` whose stored hash differs. */
 export async function changedSourceIds(

@@ -1,6 +1,3 @@
-import type { Redis } from 'ioredis';
-import type { KeyBuilder } from '../store/keys.js';
-
 /** A document as it lands in a sink. */
 export interface SinkDocument<T> {
   id: string;
@@ -27,6 +24,10 @@ export interface SinkDeletion {
   deleted: true;
 }
 
+export function isDeletion<T>(entry: SinkEntry<T>): entry is SinkDeletion {
+  return entry.deleted === true;
+}
+
 export interface SinkWriteResult {
   /** Source records whose documents were written. */
   written: number;
@@ -36,11 +37,35 @@ export interface SinkWriteResult {
   deleted: number;
 }
 
+/** What Sluice remembers of one source record in a sink; `hash` is null when it is not stored. */
+export interface IndexedRecord {
+  hash: string | null;
+  documentIds: string[];
+}
+
+/**
+ * What Sluice remembers for a sink, per pipeline and user: each source record's content hash (so
+ * unchanged records are skipped) and the ids of the documents it yielded (so what a changed or
+ * deleted record no longer yields can be removed), with counts of what is stored.
+ */
+export interface SinkState {
+  /** Source ids among `entries` whose stored hash differs (never written, or changed since). */
+  changed(entries: readonly { sourceId: string; hash: string }[]): Promise<Set<string>>;
+  /** The stored hash and document ids of each source id, in order. */
+  lookup(sourceIds: readonly string[]): Promise<IndexedRecord[]>;
+  /**
+   * Records a batch as written, atomically and in order: upserts store their hashes and document ids
+   * (documents' values are not kept here), deletions forget the record. Call it once the documents
+   * are durably where the sink puts them.
+   */
+  commit(entries: readonly SinkEntry<unknown>[]): Promise<SinkWriteResult>;
+}
+
+/** What a sink is opened for: one pipeline and user, and the state Sluice keeps for them. */
 export interface SinkScope {
-  pipelineId: string;
-  userId: string;
-  redis: Redis;
-  keys: KeyBuilder;
+  readonly pipelineId: string;
+  readonly userId: string;
+  readonly state: SinkState;
 }
 
 export interface SinkWriter<T> {

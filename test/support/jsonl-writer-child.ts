@@ -6,12 +6,13 @@
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { jsonlSink } from '../../src/sinks/index.js';
+import { createSinkStore } from '../../src/sinks/sink-store.js';
 import { createKeys } from '../../src/store/keys.js';
 import { largeRecordValue } from './large-record.js';
 
 const [prefix, file, worker, batches, perBatch, recordBytes] = process.argv.slice(2);
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-const writer = jsonlSink<string>({ path: file! }).open({ pipelineId: 'p', userId: 'u', redis, keys: createKeys(prefix!) });
+const writer = jsonlSink<string>({ path: file! }).open(createSinkStore(redis, createKeys(prefix!)).scope('p', 'u'));
 
 process.stdout.write('ready\n');
 const lines = createInterface({ input: process.stdin });

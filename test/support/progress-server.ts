@@ -1,6 +1,8 @@
 import { createProgressServer, createProgressToken, createSluice, definePipeline, type ProgressServerOptions, type RunSnapshot, type Sluice } from '../../src/index.js';
 import { ProgressPublisher } from '../../src/progress/publisher.js';
 import type { ListeningServer, ProgressServer } from '../../src/server/index.js';
+import { Redis } from 'ioredis';
+import { createKeys } from '../../src/store/keys.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from './redis.js';
 import { synthetic } from './synthetic.js';
 
@@ -29,7 +31,9 @@ export async function startTestServer(
   const sluice = createSluice({ prefix, redis: REDIS_URL, pipelines: [pipeline], progress: { maxEvents, intervalMs: 0 } });
   const server = createProgressServer({ sluice, secret: SECRET, ...serverOptions });
   const listening = await server.listen(0);
-  const publisher = new ProgressPublisher(sluice.redis, sluice.keys, { maxEvents, intervalMs: 0 });
+  // Events go in as a worker's publisher writes them, on a connection of its own.
+  const redis = new Redis(REDIS_URL);
+  const publisher = new ProgressPublisher(redis, createKeys(prefix), { maxEvents, intervalMs: 0 });
   const seqs = new Map<string, number>();
   return {
     url: listening.url,
@@ -52,6 +56,7 @@ export async function startTestServer(
     async stop() {
       await listening.close();
       await sluice.close();
+      redis.disconnect();
       await deletePrefix(prefix);
     },
   };

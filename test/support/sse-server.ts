@@ -2,10 +2,13 @@ import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ItemFailure, ProgressSnapshotBody, RunView } from '../../src/client/types.js';
-import { compareStreamIds } from '../../src/client/stream-id.js';
+import { compareStreamIds } from '../../src/util/stream-id.js';
 import { estimateSecondsLeft } from '../../src/progress/eta.js';
 import { PROGRESS_EVENT_VERSION, type ProgressEntry, type RunEvent, type RunSnapshot } from '../../src/progress/events.js';
-import { readEvents } from '../../src/progress/reader.js';
+import { Redis } from 'ioredis';
+import { readEventPage } from '../../src/progress/reader.js';
+import { createKeys } from '../../src/store/keys.js';
+import { REDIS_URL } from './redis.js';
 import type { Sluice } from '../../src/runtime/sluice.js';
 
 /**
@@ -313,45 +316,45 @@ export function itemFailed(run: { runId: string; pipeline: string }, item: ItemF
   return { v: PROGRESS_EVENT_VERSION, type: 'item.failed', runId: run.runId, pipeline: run.pipeline, at: new Date().toISOString(), item };
 }
 
-/** The same contract over a Sluice's Redis keys: what the real server reads. */
+/** The same contract over a Sluice's progress: what the real server reads. */
 export function redisProgress(sluice: Sluice): ProgressSource {
-  const keys = sluice.keys;
   return {
     async snapshot(userId) {
-      const [last] = (await sluice.redis.xrevrange(keys.progress(userId).events, '+', '-', 'COUNT', 1)) as [string, string[]][];
+      const lastEventId = await sluice.progressPosition(userId);
       const runs = await sluice.status(userId);
       const now = Date.now();
       return {
         userId,
-        lastEventId: last?.[0] ?? null,
+        lastEventId,
         runs: await Promise.all(
           runs.map(async (run): Promise<RunView & { failures: ItemFailure[] }> => {
-            const lines = await sluice.redis.lrange(keys.run(run.pipeline, userId, run.runId).failures, 0, -1);
+            const failures = await sluice.recentFailures(run.pipeline, userId, run.runId);
             const eta = estimateSecondsLeft(run, now);
-            return { ...run, ...(eta === undefined ? {} : { etaSeconds: eta }), failures: lines.reverse().map((l) => JSON.parse(l) as ItemFailure) };
+            return { ...run, ...(eta === undefined ? {} : { etaSeconds: eta }), failures: failures.reverse() };
           }),
         ),
       };
     },
     async trimmed(userId, id) {
-      const [first] = (await sluice.redis.xrange(keys.progress(userId).events, '-', '+', 'COUNT', 1)) as [string, string[]][];
-      return first !== undefined && (compareStreamIds(id, first[0]) ?? 0) < 0;
+      const first = (await sluice.readProgress(userId, { count: 1 })).lastId;
+      return first !== undefined && (compareStreamIds(id, first) ?? 0) < 0;
     },
     async *follow(userId, after, signal) {
       // Blocking reads get their own connection per stream, closed when the stream ends.
-      const redis = sluice.redis.duplicate();
+      const redis = new Redis(sluice.config.redis ?? REDIS_URL);
+      const keys = createKeys(sluice.config.prefix ?? 'sluice');
       const stop = () => redis.disconnect();
       signal.addEventListener('abort', stop);
       let last = after ?? '0-0';
       try {
         while (!signal.aborted) {
-          const batch = await readEvents(redis, keys, userId, { after: last, blockMs: 1000 }).catch((error: unknown) => {
-            if (signal.aborted) return [];
+          const page = await readEventPage(redis, keys, userId, { after: last, blockMs: 1000 }).catch((error: unknown) => {
+            if (signal.aborted) return undefined;
             throw error;
           });
-          if (batch.length === 0) continue;
-          last = batch.at(-1)!.id;
-          yield batch;
+          if (!page?.lastId) continue;
+          last = page.lastId;
+          if (page.entries.length > 0) yield page.entries;
         }
       } finally {
         signal.removeEventListener('abort', stop);

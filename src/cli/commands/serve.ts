@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { resolveSecret } from '../../auth/resolve-secret.js';
-import { createProgressServer } from '../../server/create-server.js';
-import { bundledWidgetScript } from '../../server/widget-loader.js';
+import { createProgressServer } from '../../server/app.js';
+import { bundledWidgetScript } from '../../server/widget.js';
 import { openSluice, type CommonOptions } from '../options.js';
 
 interface ServeOptions extends CommonOptions {

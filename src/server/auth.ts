@@ -2,8 +2,12 @@ import type { MiddlewareHandler } from 'hono';
 import { ProgressTokenError } from '../auth/token-error.js';
 import { verifyProgressToken } from '../auth/token.js';
 import { parseUserId } from '../store/ids.js';
-import type { ServerEnv } from './context.js';
 import { HttpError } from './http-error.js';
+
+/** Hono variables: the user an authorized request is for. */
+export interface ServerEnv {
+  Variables: { userId: string };
+}
 
 /**
  * Guards /v1/users/:userId/...: a valid user id (400), a token (401), signed by our secret and
