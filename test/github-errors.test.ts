@@ -64,7 +64,7 @@ describe('rate limits: the shard is re-queued, the worker does not sleep', () =>
       .reply(200, fixture('issues-page-3'));
     const page = await issues.read(app(), undefined);
     scope.done();
-    expect(page.records.map((record) => record.id)).toEqual(['acme/app#37']);
+    expect(page.records.map((record) => record.id)).toEqual(['issue:acme/app#37']);
   });
 
   it('but not twice', async () => {
@@ -117,7 +117,7 @@ describe('missing repositories and odd answers', () => {
       .reply(200, fixture('issues-page-3'));
     const pages = await readAll(issues, makeContext({ repos: ['acme/gone', 'acme/app'] }));
     expect(failuresOf(pages)).toEqual([{ id: 'acme/gone', reason: 'repository acme/gone not found, or not visible to this token (404)' }]);
-    expect(recordsOf(pages).map((record) => record.id)).toEqual(['acme/app#37']);
+    expect(recordsOf(pages).map((record) => record.id)).toEqual(['issue:acme/app#37']);
   });
 
   it('repos from the run input when the params name none', async () => {

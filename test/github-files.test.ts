@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGithubConnector } from '../connectors/github/index.js';
+import { toFile, toReadme } from '../connectors/github/mappers.js';
 import { API, MemoryState, failuresOf, fixture, makeContext, readAll, recordsOf } from '../connectors/github/fixtures/harness.js';
 
 const TREE_SHA = '9fb037999f264ba9a7fc6274d15fa3ae2ab98312';
@@ -47,12 +48,12 @@ describe('github.files', () => {
     expect(pages.map((page) => page.records.length)).toEqual([0, 1, 1]);
     expect(recordsOf(pages)).toEqual([
       {
-        id: 'acme/app:README.md',
+        id: 'file:acme/app:README.md',
         hash: SHA.readme,
         data: { repo: 'acme/app', path: 'README.md', sha: SHA.readme, size: 30, text: '# Acme app\n\nThe Acme web app.\n' },
       },
       {
-        id: 'acme/app:src/index.ts',
+        id: 'file:acme/app:src/index.ts',
         hash: SHA.index,
         data: { repo: 'acme/app', path: 'src/index.ts', sha: SHA.index, size: 34, text: "export const greeting = 'héllo';\n" },
       },
@@ -72,7 +73,7 @@ describe('github.files', () => {
     const scope = blobs(nock(API).get(`/repos/acme/app/git/trees/${TREE_SHA}`).query({ recursive: '1' }).reply(200, fixture('tree-app')));
     const second = await files.read(context, first.nextCursor);
     scope.done();
-    expect(second.records.map((record) => record.id)).toEqual(['acme/app:README.md', 'acme/app:src/index.ts']);
+    expect(second.records.map((record) => record.id)).toEqual(['file:acme/app:README.md', 'file:acme/app:src/index.ts']);
     expect(second.nextCursor).toBeUndefined();
   });
 
@@ -103,7 +104,7 @@ describe('github.readme and the user repo listing', () => {
     scope.done();
     expect(recordsOf(pages)).toEqual([
       {
-        id: 'acme/app:README',
+        id: 'readme:acme/app',
         hash: expect.stringMatching(/^[\w-]{22}$/),
         data: {
           repo: 'acme/app',
@@ -166,7 +167,7 @@ describe('github.repositories', () => {
         htmlUrl: 'https://github.com/acme/docs',
       },
     ]);
-    expect(recordsOf(pages)[0]!.id).toBe('acme/app');
+    expect(recordsOf(pages)[0]!.id).toBe('repo:acme/app');
   });
 });
 
@@ -188,7 +189,7 @@ describe('baseUrl', () => {
       .reply(200, fixture('issue-39-comments'));
     const pages = await readAll(connector.streams.issues, makeContext({ repos: ['acme/app'] }));
     scope.done();
-    expect(recordsOf(pages).map((record) => [record.id, record.data.comments.length])).toEqual([['acme/app#39', 1]]);
+    expect(recordsOf(pages).map((record) => [record.id, record.data.comments.length])).toEqual([['issue:acme/app#39', 1]]);
   });
 
   it('names endpoints relative to the GHE base in errors', async () => {
@@ -197,6 +198,15 @@ describe('baseUrl', () => {
     await expect(connector.streams.repositories.read(makeContext({}), undefined)).rejects.toThrow(
       'GitHub GET /user/repos returned an object where a list was expected',
     );
+  });
+});
+
+describe('record ids', () => {
+  it('carry their kind: a root file named README is not the readme record', () => {
+    const file = toFile({ repo: 'acme/app', path: 'README', sha: SHA.readme, size: 1, text: 'x' });
+    const readme = toReadme({ repo: 'acme/app', path: 'README', sha: SHA.readme, text: 'x', htmlUrl: null });
+    expect(file.id).toBe('file:acme/app:README');
+    expect(readme.id).toBe('readme:acme/app');
   });
 });
 

@@ -47,7 +47,7 @@ describe('github.issues', () => {
 
     expect(pages).toHaveLength(3);
     const records = recordsOf(pages);
-    expect(records.map((record) => record.id)).toEqual(['acme/app#42', 'acme/app#40', 'acme/app#39', 'acme/app#38', 'acme/app#37']);
+    expect(records.map((record) => record.id)).toEqual(['issue:acme/app#42', 'issue:acme/app#40', 'issue:acme/app#39', 'issue:acme/app#38', 'issue:acme/app#37']);
 
     const first = records[0]!.data;
     expect(first).toMatchObject({
@@ -90,7 +90,7 @@ describe('github.issues', () => {
     const [a] = recordsOf(await readAll(issues, makeContext({ repos: ['acme/app'] })));
     reply();
     const [b] = recordsOf(await readAll(issues, makeContext({ repos: ['acme/app'] })));
-    expect(a!.id).toBe('acme/app#37');
+    expect(a!.id).toBe('issue:acme/app#37');
     expect(a!.hash).toBe(b!.hash);
     expect(a!.hash).toMatch(/^[\w-]{22}$/);
   });
@@ -151,8 +151,8 @@ describe('github.issues', () => {
       .query({ per_page: '100' })
       .reply(404, fixture('error-not-found'));
     const pages = await readAll(issues, makeContext({ repos: ['acme/app'] }, { state }));
-    expect(recordsOf(pages).map((record) => record.id)).toEqual(['acme/app#38']);
-    expect(failuresOf(pages)).toEqual([{ id: 'acme/app#39', reason: expect.stringContaining('404') }]);
+    expect(recordsOf(pages).map((record) => record.id)).toEqual(['issue:acme/app#38']);
+    expect(failuresOf(pages)).toEqual([{ id: 'issue:acme/app#39', reason: expect.stringContaining('404') }]);
     expect([...state.values.keys()].filter((key) => key.startsWith('etag:'))).toEqual([]);
   });
 
@@ -175,8 +175,8 @@ describe('github.pulls', () => {
     scope.done();
     expect(pages).toHaveLength(1);
     expect(recordsOf(pages).map((record) => [record.id, record.data.merged, record.data.author])).toEqual([
-      ['acme/app#41', false, 'hubot'],
-      ['acme/app#36', true, 'dependabot[bot]'],
+      ['pull:acme/app#41', false, 'hubot'],
+      ['pull:acme/app#36', true, 'dependabot[bot]'],
     ]);
     expect(pages[0]!.watermark).toBe('2024-05-02T18:30:00Z');
   });

@@ -8,7 +8,7 @@ import type { ConnectorState, ItemFailure, SourceRecord, StreamDefinition } from
 import type { ClientFor } from '../client.js';
 import { isStatus, responseError } from '../errors.js';
 import type { GithubApi } from '../http.js';
-import { toFile } from '../mappers.js';
+import { recordId, toFile } from '../mappers.js';
 import type { GithubFile } from '../models.js';
 import { mapLimit, REQUESTS_IN_FLIGHT } from '../pool.js';
 import { repoPath, reposParam, walkRepos, type RepoRef } from '../repos.js';
@@ -49,7 +49,7 @@ export function filesStream(clientFor: ClientFor): StreamDefinition<GithubFile, 
           const read = await mapLimit(listing.slice(at.offset, end), REQUESTS_IN_FLIGHT, (entry) =>
             readFile(api, repo, entry).catch((error: unknown) => {
               if (!isStatus(error, 404)) throw error;
-              failures.push({ id: `${repo.fullName}:${entry[0]}`, reason: 'blob not found (404)' });
+              failures.push({ id: recordId.file(repo.fullName, entry[0]), reason: 'blob not found (404)' });
               return undefined;
             }),
           );

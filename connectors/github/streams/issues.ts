@@ -8,7 +8,7 @@ import type { ClientFor } from '../client.js';
 import { readConditionalPage } from '../conditional.js';
 import { isStatus } from '../errors.js';
 import type { GithubApi } from '../http.js';
-import { toComment, toIssue } from '../mappers.js';
+import { recordId, toComment, toIssue } from '../mappers.js';
 import type { GithubComment, GithubIssue } from '../models.js';
 import { mapLimit, REQUESTS_IN_FLIGHT } from '../pool.js';
 import { repoPath, reposParam, walkRepos } from '../repos.js';
@@ -60,7 +60,7 @@ export function issuesStream(clientFor: ClientFor): StreamDefinition<GithubIssue
               } catch (error) {
                 // The issue was deleted or transferred between the list and its comments.
                 if (!isStatus(error, 404)) throw error;
-                failures.push({ id: `${repo.fullName}#${issue.number}`, reason: 'comments not found (404): issue deleted or transferred' });
+                failures.push({ id: recordId.issue(repo.fullName, issue.number), reason: 'comments not found (404): issue deleted or transferred' });
                 return undefined;
               }
             });
