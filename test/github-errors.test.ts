@@ -1,12 +1,14 @@
 import { inspect } from 'node:util';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError } from '../src/connector/index.js';
 import { createGithubConnector } from '../connectors/github/index.js';
 import { API, failuresOf, fixture, makeContext, readAll, recordsOf, rejection } from '../connectors/github/fixtures/harness.js';
 
-const connector = createGithubConnector({ perPage: 3, retry: { retries: 1, baseDelayMs: 1 } });
-const { issues, repositories } = connector.streams;
+// A fresh connector per test, as a fresh process: a rate limit closes the token's gate for the rest of its process.
+const newStreams = () => createGithubConnector({ perPage: 3, retry: { retries: 1, baseDelayMs: 1 } }).streams;
+let { issues, repositories } = newStreams();
+beforeEach(() => ({ issues, repositories } = newStreams()));
 const listQuery = { state: 'all', sort: 'updated', direction: 'desc', per_page: '3' };
 const app = () => makeContext({ repos: ['acme/app'] });
 

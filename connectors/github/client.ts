@@ -11,6 +11,7 @@ import { SourceAuthError, type ReadContext } from '../../src/connector/index.js'
 import { CONNECTOR } from './errors.js';
 import { GithubApi } from './http.js';
 import type { ResolvedOptions } from './options.js';
+import { RateGate } from './rate-gate.js';
 
 const ThrottledOctokit = Octokit.plugin(throttling, retry);
 /** Typed as the base client: the plugins change behaviour, not the API we call. */
@@ -53,7 +54,8 @@ function createOctokit(token: string, tokenHash: string, options: ResolvedOption
 /** Resolves the token of each read and hands out a cached client for it. */
 export function createClientProvider(options: ResolvedOptions) {
   // Keyed by a hash of the token; the cache belongs to one connector instance, hence to one baseUrl.
-  const cache = new Map<string, GithubOctokit>();
+  // The gate travels with the client: one budget per token.
+  const cache = new Map<string, { octokit: GithubOctokit; gate: RateGate }>();
 
   return async function clientFor(context: Pick<ReadContext<unknown>, 'credentials' | 'signal'>): Promise<GithubApi> {
     const credentials = await context.credentials();
@@ -65,15 +67,15 @@ export function createClientProvider(options: ResolvedOptions) {
       );
     }
     const key = createHash('sha256').update(options.baseUrl).update('\0').update(token).digest('hex');
-    let octokit = cache.get(key);
-    if (octokit) {
+    let client = cache.get(key);
+    if (client) {
       cache.delete(key); // re-insert: Map order doubles as LRU order
     } else {
-      octokit = createOctokit(token, key, options);
+      client = { octokit: createOctokit(token, key, options), gate: new RateGate() };
       if (cache.size >= MAX_CACHED_CLIENTS) cache.delete(cache.keys().next().value as string);
     }
-    cache.set(key, octokit);
-    return new GithubApi(octokit, options, context.signal);
+    cache.set(key, client);
+    return new GithubApi(client.octokit, options, client.gate, context.signal);
   };
 }
 

@@ -3,9 +3,10 @@
  * and a full walk of a small list. Every failure leaves here as a SourceError.
  */
 import type { GithubOctokit } from './client.js';
-import { SourceResponseError } from '../../src/connector/index.js';
+import { SourceRateLimitError, SourceResponseError } from '../../src/connector/index.js';
 import { CONNECTOR, responseError, toSourceError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
+import type { RateGate } from './rate-gate.js';
 
 export interface Fetched {
   notModified?: false;
@@ -27,6 +28,7 @@ export class GithubApi {
   constructor(
     private readonly octokit: GithubOctokit,
     readonly options: ResolvedOptions,
+    private readonly gate: RateGate,
     private readonly signal?: AbortSignal,
   ) {
     this.base = new URL(options.baseUrl);
@@ -52,6 +54,7 @@ export class GithubApi {
   async get(url: string, init: { etag?: string } = {}): Promise<Fetched | NotModified> {
     this.assertOwnOrigin(url);
     const endpoint = this.endpoint(url);
+    this.gate.check(endpoint);
     try {
       const response = await this.octokit.request({
         method: 'GET',
@@ -63,13 +66,18 @@ export class GithubApi {
         request: { signal: this.signal },
       });
       const headers = response.headers as Record<string, string | undefined>;
+      this.gate.observe(headers);
       const next = parseNextLink(headers.link);
       if (next) this.assertOwnOrigin(next);
       return { data: response.data, etag: headers.etag, next };
     } catch (error) {
       // Octokit reports 304 as an error; for a conditional request it is the good news.
+      const response = (error as { response?: { headers?: Record<string, string | undefined> } }).response;
+      this.gate.observe(response?.headers);
       if (init.etag && (error as { status?: unknown }).status === 304) return { notModified: true };
-      throw toSourceError(error, endpoint);
+      const mapped = toSourceError(error, endpoint);
+      if (mapped instanceof SourceRateLimitError) this.gate.closeFor(mapped.retryAfterMs);
+      throw mapped;
     }
   }
 

@@ -22,8 +22,10 @@ export async function handleShardError(rt: RuntimeContext, job: Job, error: unkn
   const waitMs = retryAfter(error);
   if (waitMs !== undefined) {
     if (isErrorNamed<LimiterWaitError>(error, 'LimiterWaitError') && error.reason !== 'rate') await markWaiting(rt, job, error);
-    // Jitter spreads the jobs that waited on the same key, so they do not return all at once.
-    await job.moveToDelayed(Date.now() + Math.max(50, waitMs) * (1 + Math.random() * 0.25), token);
+    // Jitter spreads the jobs that waited on the same key, so they do not return all at once; a
+    // source's limit has a known reset, so its jitter stays under a second past it.
+    const jitterMs = Math.random() * Math.min(isErrorNamed(error, 'SourceRateLimitError') ? 1000 : Infinity, Math.max(50, waitMs) * 0.25);
+    await job.moveToDelayed(Date.now() + Math.max(50, waitMs) + jitterMs, token);
     throw new DelayedError();
   }
   const fatal = isErrorNamed(error, ...RUN_FATAL);
