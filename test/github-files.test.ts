@@ -2,33 +2,17 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGithubConnector } from '../connectors/github/index.js';
 import { toFile, toReadme } from '../connectors/github/mappers.js';
-import { API, MemoryState, failuresOf, fixture, makeContext, readAll, recordsOf } from '../connectors/github/fixtures/harness.js';
+import { API, APP_SHA, MemoryState, appBlobs, failuresOf, fixture, makeContext, readAll, recordsOf } from '../connectors/github/fixtures/harness.js';
 
-const TREE_SHA = '9fb037999f264ba9a7fc6274d15fa3ae2ab98312';
-const SHA = {
-  readme: '980a0d5f19a64b4b30a87d4206aade58726b60e3',
-  index: '3d21ec53a331a6f037a91c368710b99387d012c1',
-  tool: '8f94139338f9404f26296befa88755fc2598c289',
-  latin1: 'c0ffee0000000000000000000000000000000001',
-};
+const TREE_SHA = APP_SHA.tree;
+const SHA = APP_SHA;
 const [appRepo] = fixture<Record<string, unknown>[]>('user-repos');
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
-/** Blobs the files stream may fetch; the .png, the 5 MB file and the symlink have no interceptor: fetching them fails the test. */
-function blobs(scope: nock.Scope): nock.Scope {
-  return scope
-    .get(`/repos/acme/app/git/blobs/${SHA.readme}`)
-    .reply(200, fixture('blob-README.md'))
-    .get(`/repos/acme/app/git/blobs/${SHA.index}`)
-    .reply(200, fixture('blob-src-index.ts'))
-    .get(`/repos/acme/app/git/blobs/${SHA.tool}`)
-    .reply(200, fixture('blob-bin-tool'))
-    .get(`/repos/acme/app/git/blobs/${SHA.latin1}`)
-    .reply(200, fixture('blob-docs-latin1.txt'));
-}
+const blobs = appBlobs;
 
 describe('github.files', () => {
   it('reads text files only: binary (NUL byte, .png, bad UTF-8) and oversized files are skipped, hash = blob sha', async () => {

@@ -65,3 +65,44 @@ function parseStored(value: string | undefined): StoredPage | undefined {
   }
   return undefined;
 }
+
+interface StoredValue<V> {
+  etag: string;
+  value: V;
+}
+
+/**
+ * A conditional GET of a single resource (a repo, a tree) reduced by `digest` to a small value,
+ * kept with its ETag: a 304 answers with the stored value and costs nothing against the limit.
+ * Only values that are facts about the resource are stored, never what a run delivered.
+ */
+export async function readCached<V>(
+  api: GithubApi,
+  state: ConnectorState,
+  url: string,
+  digest: (data: unknown) => Promise<V>,
+  isValue: (value: unknown) => value is V,
+): Promise<V> {
+  const key = `cached:${url}`;
+  const stored = parseCached(await state.get(key), isValue);
+  const response = await api.get(url, { etag: stored?.etag });
+  if (response.notModified) {
+    if (stored) return stored.value;
+    // Not asked conditionally, so never here; kept for the type.
+    throw new Error(`GitHub ${api.endpoint(url)} answered 304 to an unconditional request`);
+  }
+  const value = await digest(response.data);
+  if (response.etag) await state.set(key, JSON.stringify({ etag: response.etag, value } satisfies StoredValue<V>), ETAG_TTL_S);
+  return value;
+}
+
+function parseCached<V>(value: string | undefined, isValue: (value: unknown) => value is V): StoredValue<V> | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = JSON.parse(value) as Partial<StoredValue<V>>;
+    if (typeof parsed.etag === 'string' && isValue(parsed.value)) return parsed as StoredValue<V>;
+  } catch {
+    // Unreadable entry: read unconditionally and overwrite it.
+  }
+  return undefined;
+}

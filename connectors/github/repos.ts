@@ -67,6 +67,8 @@ export interface RepoStep<T, A> {
   records: SourceRecord<T>[];
   failures?: ItemFailure[];
   unchanged?: number;
+  /** Ids of the unchanged records, when the stream knows them. */
+  unchangedIds?: string[];
   watermark?: string;
   /** Where to resume inside this repo; absent when the repo is done. */
   next?: A;
@@ -79,7 +81,8 @@ export interface WalkArgs<T, A> {
   cursor: string | undefined;
   /** Schema of the stream's position inside a repo. */
   position: z.ZodType<A>;
-  readRepo(repo: RepoRef, at: A | undefined): Promise<RepoStep<T, A>>;
+  /** `run.until` is fixed for the whole run: streams use it to stamp what the run delivered. */
+  readRepo(repo: RepoRef, at: A | undefined, run: { until: string }): Promise<RepoStep<T, A>>;
 }
 
 export async function walkRepos<T, A>(args: WalkArgs<T, A>): Promise<Page<T>> {
@@ -111,7 +114,7 @@ export async function walkRepos<T, A>(args: WalkArgs<T, A>): Promise<Page<T>> {
   } else {
     const at = state.at === undefined ? undefined : checkCursor(args.position, state.at, stream);
     try {
-      step = await args.readRepo({ fullName, defaultBranch }, at);
+      step = await args.readRepo({ fullName, defaultBranch }, at, { until: state.until });
     } catch (error) {
       // GitHub answers 404 for private repos the token cannot see, too.
       if (!isStatus(error, 404)) throw error;
@@ -122,6 +125,7 @@ export async function walkRepos<T, A>(args: WalkArgs<T, A>): Promise<Page<T>> {
   const page: Page<T> = { records: step.records };
   if (step.failures?.length) page.failures = step.failures;
   if (step.unchanged) page.unchanged = step.unchanged;
+  if (step.unchangedIds?.length) page.unchangedIds = step.unchangedIds;
   if (step.watermark) page.watermark = earliest([step.watermark, state.until]);
   const nextState: WalkCursor | undefined =
     step.next !== undefined
