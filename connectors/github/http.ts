@@ -75,8 +75,9 @@ export class GithubApi {
       const response = (error as { response?: { headers?: Record<string, string | undefined> } }).response;
       this.gate.observe(response?.headers);
       if (init.etag && (error as { status?: unknown }).status === 304) return { notModified: true };
-      const mapped = toSourceError(error, endpoint);
-      if (mapped instanceof SourceRateLimitError) this.gate.closeFor(mapped.retryAfterMs);
+      const now = Date.now();
+      const mapped = toSourceError(error, endpoint, now);
+      if (mapped instanceof SourceRateLimitError) this.gate.closeFor(mapped.retryAfterMs, now);
       throw mapped;
     }
   }
