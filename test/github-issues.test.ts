@@ -16,6 +16,8 @@ function issuesLink(rels: Record<string, number>): string {
     .join(', ');
 }
 const pageQuery = (page: number) => ({ ...listQuery, since: SINCE, page: String(page) });
+/** The repo-wide comment listing read after the issues on incremental syncs, for edited comments. */
+const editsQuery = { since: SINCE, sort: 'updated', direction: 'asc', per_page: '3' };
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
@@ -39,13 +41,17 @@ describe('github.issues', () => {
       .reply(200, fixture('issue-42-comments'))
       .get('/repos/acme/app/issues/39/comments')
       .query({ per_page: '100' })
-      .reply(200, fixture('issue-39-comments'));
+      .reply(200, fixture('issue-39-comments'))
+      .get('/repos/acme/app/issues/comments')
+      .query(editsQuery)
+      .reply(200, []);
 
     const context = makeContext({ repos: ['acme/app'] }, { since: SINCE });
     const pages = await readAll(issues, context);
     scope.done();
 
-    expect(pages).toHaveLength(3);
+    // Three pages of issues, then the comment listing (no edits).
+    expect(pages).toHaveLength(4);
     const records = recordsOf(pages);
     expect(records.map((record) => record.id)).toEqual(['issue:acme/app#42', 'issue:acme/app#40', 'issue:acme/app#39', 'issue:acme/app#38', 'issue:acme/app#37']);
 
@@ -68,8 +74,8 @@ describe('github.issues', () => {
     expect(records[1]!.data).toMatchObject({ author: null, body: '', comments: [] });
     expect(records[2]!.data.comments).toEqual([{ author: null, body: '+1, my eyes hurt', createdAt: '2024-04-30T16:45:00Z' }]);
 
-    expect(pages.map((page) => page.watermark)).toEqual(['2024-05-03T10:00:00Z', '2024-04-30T16:45:00Z', '2024-04-01T09:00:00Z']);
-    const watermarks = pages.map((page) => Date.parse(page.watermark!));
+    expect(pages.map((page) => page.watermark)).toEqual(['2024-05-03T10:00:00Z', '2024-04-30T16:45:00Z', '2024-04-01T09:00:00Z', undefined]);
+    const watermarks = pages.flatMap((page) => (page.watermark ? [Date.parse(page.watermark)] : []));
     expect(new Date(Math.max(...watermarks)).toISOString()).toBe('2024-05-03T10:00:00.000Z');
     expect(failuresOf(pages)).toEqual([]);
   });
@@ -123,7 +129,10 @@ describe('github.issues', () => {
       .reply(200, fixture('issues-page-3'), { etag: '"p1"', link })
       .get('/repositories/1296269/issues')
       .query(pageQuery(2))
-      .reply(200, [], { etag: '"p2"' });
+      .reply(200, [], { etag: '"p2"' })
+      .get('/repos/acme/app/issues/comments')
+      .query(editsQuery)
+      .reply(200, [], { etag: '"c1"' });
     await readAll(issues, makeContext({ repos: ['acme/app'] }, { state, since: SINCE }));
 
     const scope = nock(API)
@@ -134,10 +143,14 @@ describe('github.issues', () => {
       .get('/repositories/1296269/issues')
       .query(pageQuery(2))
       .matchHeader('if-none-match', '"p2"')
+      .reply(304)
+      .get('/repos/acme/app/issues/comments')
+      .query(editsQuery)
+      .matchHeader('if-none-match', '"c1"')
       .reply(304);
     const pages = await readAll(issues, makeContext({ repos: ['acme/app'] }, { state, since: SINCE }));
     scope.done();
-    expect(pages.map((page) => page.unchanged ?? 0)).toEqual([1, 0]);
+    expect(pages.map((page) => page.unchanged ?? 0)).toEqual([1, 0, 0]);
     expect(recordsOf(pages)).toEqual([]);
   });
 

@@ -196,3 +196,92 @@ describe('rate limits inside a page', () => {
     expect(failuresOf([page, final])).toEqual([]);
   });
 });
+
+describe('github.issues re-sync', () => {
+  const listQuery = { state: 'all', sort: 'updated', direction: 'desc', per_page: '100' };
+  const SINCE = '2024-05-10T00:00:00Z';
+  const [i42, pr41] = fixture<Record<string, unknown>[]>('issues-page-1');
+  const [i39] = fixture<Record<string, unknown>[]>('issues-page-2');
+  const c42 = fixture<Record<string, unknown>[]>('issue-42-comments');
+  const c39 = fixture<Record<string, unknown>[]>('issue-39-comments');
+  const edited = (comment: Record<string, unknown>, body: string) => ({ ...comment, body, updated_at: '2024-05-11T09:00:00Z' });
+
+  it('an edited comment re-reads its thread; the thread read whole drops a deleted comment', async () => {
+    const { issues } = createGithubConnector({ retry: { retries: 0 } }).streams;
+    const state = new MemoryState();
+    nock(API)
+      .get('/repos/acme/app/issues')
+      .query(listQuery)
+      .reply(200, [i42, i39])
+      .get('/repos/acme/app/issues/42/comments')
+      .query({ per_page: '100' })
+      .reply(200, c42)
+      .get('/repos/acme/app/issues/39/comments')
+      .query({ per_page: '100' })
+      .reply(200, c39);
+    const run1 = recordsOf(await readAll(issues, makeContext({ repos: ['acme/app'] }, { state })));
+    expect(run1.map((record) => [record.id, record.data.comments.length])).toEqual([['issue:acme/app#42', 2], ['issue:acme/app#39', 1]]);
+
+    // Nothing updated an issue. On #42 comment 1901 was edited and 1902 deleted; on the PR #41 a comment was edited.
+    const pullComment = { ...c42[0], issue_url: `${API}/repos/acme/app/issues/41`, created_at: '2024-05-02T09:00:00Z' };
+    const scope = nock(API)
+      .get('/repos/acme/app/issues')
+      .query({ ...listQuery, since: SINCE })
+      .reply(200, [])
+      .get('/repos/acme/app/issues/comments')
+      .query({ since: SINCE, sort: 'updated', direction: 'asc', per_page: '100' })
+      .reply(200, [edited(c42[0]!, 'Reproduced on staging and prod.'), edited(pullComment, 'LGTM')])
+      .get('/repos/acme/app/issues/42')
+      .reply(200, i42)
+      .get('/repos/acme/app/issues/42/comments')
+      .query({ per_page: '100' })
+      .reply(200, [edited(c42[0]!, 'Reproduced on staging and prod.')])
+      .get('/repos/acme/app/issues/41')
+      .reply(200, pr41);
+    const pages = await readAll(issues, makeContext({ repos: ['acme/app'] }, { state, since: SINCE }));
+    scope.done();
+    const run2 = recordsOf(pages);
+    expect(run2.map((record) => [record.id, record.data.comments])).toEqual([
+      ['issue:acme/app#42', [{ author: 'hubot', body: 'Reproduced on staging and prod.', createdAt: '2024-05-02T08:00:00Z' }]],
+    ]);
+    expect(run2[0]!.hash).not.toBe(run1[0]!.hash);
+    // The watermark moves to the last edit, so the next sync does not read this thread again.
+    expect(pages.at(-1)!.watermark).toBe('2024-05-11T09:00:00Z');
+  });
+
+  it('a rate limit among the threads of a page keeps the issues read before it, and resumes after them', async () => {
+    const { issues } = createGithubConnector({ retry: { retries: 0 } }).streams;
+    const state = new MemoryState();
+    const context = makeContext({ repos: ['acme/app'] }, { state });
+    const reset = Math.floor(Date.now() / 1000) + 60;
+    const i40 = fixture<Record<string, unknown>[]>('issues-page-1')[2]!;
+    // #40 has no comments (no request); #42's thread answers with the last request of the budget; #39's is refused.
+    nock(API)
+      .get('/repos/acme/app/issues')
+      .query(listQuery)
+      .reply(200, [i40, i42, i39])
+      .get('/repos/acme/app/issues/42/comments')
+      .query({ per_page: '100' })
+      .reply(200, c42, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) })
+      .get('/repos/acme/app/issues/39/comments')
+      .query({ per_page: '100' })
+      .optionally()
+      .reply(403, fixture('error-rate-limit'), { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) });
+    const page = await issues.read(context, undefined);
+    expect(page.records.map((record) => record.id)).toEqual(['issue:acme/app#40', 'issue:acme/app#42']);
+    expect(state.values.size).toBe(0); // the page's ETag is not kept: it was cut short
+
+    const later = createGithubConnector({ retry: { retries: 0 } }).streams.issues;
+    const scope = nock(API)
+      .get('/repos/acme/app/issues')
+      .query(listQuery)
+      .reply(200, [i40, i42, i39])
+      .get('/repos/acme/app/issues/39/comments')
+      .query({ per_page: '100' })
+      .reply(200, c39);
+    const rest = await later.read(context, page.nextCursor);
+    scope.done();
+    expect(rest.records.map((record) => record.id)).toEqual(['issue:acme/app#39']);
+    expect(rest.nextCursor).toBeUndefined();
+  });
+});

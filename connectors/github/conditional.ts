@@ -23,6 +23,8 @@ export interface BuiltPage<T> {
   failures: ItemFailure[];
   watermark?: string;
   oldest?: string;
+  /** The page was cut short (a rate limit) or has items a 304 must not hide: do not remember its ETag. */
+  partial?: boolean;
 }
 
 export interface ConditionalPage<T> extends BuiltPage<T> {
@@ -48,11 +50,12 @@ export async function readConditionalPage<T>(
   }
   const page = await build(response.data);
   // Only a page read in full is remembered: a later 304 must never hide an item we failed to read.
-  if (response.etag && page.failures.length === 0) {
+  if (response.etag && page.failures.length === 0 && !page.partial) {
     const value: StoredPage = { etag: response.etag, count: page.records.length, next: response.next, oldest: page.oldest };
     await state.set(key, JSON.stringify(value), ETAG_TTL_S);
   }
-  return { ...page, next: response.next };
+  const { partial: _partial, ...rest } = page;
+  return { ...rest, next: response.next };
 }
 
 function parseStored(value: string | undefined): StoredPage | undefined {
