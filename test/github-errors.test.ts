@@ -162,6 +162,17 @@ describe('missing repositories and odd answers', () => {
     expect(error.message).toMatch(/outside https:\/\/api\.github\.com/);
   });
 
+  it('repository names outside the owner/name grammar are refused, naming them, before any request', async () => {
+    const connector = createGithubConnector();
+    for (const name of ['../user', 'acme/..', 'acme/.', 'a/b/c', '-acme/app', 'acme/app?x=1', 'acme/a%2Fb']) {
+      expect(() => connector.files({ repos: [name] })).toThrow(`"${name}" is not a repository name of the form "owner/name"`);
+    }
+    expect(() => connector.files({ repos: ['acme/app.js', 'a_b/c-d', 'octo-org/.github'] })).not.toThrow();
+    // From the run input: a failure of that item, and no request (none is intercepted).
+    const pages = await readAll(issues, makeContext({}, { input: { repos: ['../user'] } }));
+    expect(failuresOf(pages)).toEqual([{ id: '../user', reason: '"../user" is not a repository name of the form "owner/name"' }]);
+  });
+
   it('a tampered cursor is refused', async () => {
     const error = await rejection(issues.read(app(), 'not-a-cursor'));
     expect(error).toBeInstanceOf(SourceError);

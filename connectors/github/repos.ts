@@ -4,17 +4,40 @@
  * own repos, listed a page at a time so the cursor holds at most one listing page.
  */
 import { z } from 'zod';
-import type { ItemFailure, Page, ReadContext, SourceRecord } from '../../src/connector/index.js';
+import { SourceError, type ItemFailure, type Page, type ReadContext, type SourceRecord } from '../../src/connector/index.js';
 import { checkCursor, decodeCursor, encodeCursor } from './cursor.js';
-import { isStatus } from './errors.js';
+import { CONNECTOR, isStatus } from './errors.js';
 import type { GithubApi } from './http.js';
 import { parseList, rawRepo, type RawRepo } from './schemas.js';
 import { earliest, isoSeconds } from './time.js';
 
-const REPO_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+/**
+ * GitHub's grammar: an owner is letters, digits, `-` (and `_` for managed users), not starting with
+ * `-`, at most 39 characters; a repo name is letters, digits, `.`, `_`, `-`, at most 100, and never
+ * `.` or `..`. Names travel into URL paths: `../user` would turn `/repos/../user` into `/user`.
+ */
+const OWNER = /^[A-Za-z0-9][A-Za-z0-9_-]{0,38}$/;
+const NAME = /^[A-Za-z0-9._-]{1,100}$/;
+
+export function isRepoName(fullName: string): boolean {
+  const parts = fullName.split('/');
+  if (parts.length !== 2) return false;
+  const [owner = '', name = ''] = parts;
+  return OWNER.test(owner) && NAME.test(name) && name !== '.' && name !== '..';
+}
+
+export function notARepoName(fullName: string): string {
+  return `${JSON.stringify(fullName.slice(0, 200))} is not a repository name of the form "owner/name"`;
+}
 
 /** The `repos` stream param: "owner/name" strings. */
-export const reposParam = z.array(z.string().regex(REPO_NAME, 'expected "owner/name"')).optional();
+export const reposParam = z
+  .array(
+    z.string().superRefine((value, ctx) => {
+      if (!isRepoName(value)) ctx.addIssue({ code: 'custom', message: notARepoName(value) });
+    }),
+  )
+  .optional();
 
 export interface RepoRef {
   fullName: string;
@@ -22,8 +45,9 @@ export interface RepoRef {
   defaultBranch?: string;
 }
 
-/** `/repos/{owner}/{name}`, escaped. */
+/** `/repos/{owner}/{name}`, escaped; a name outside the grammar never reaches a URL. */
 export function repoPath(repo: RepoRef): string {
+  if (!isRepoName(repo.fullName)) throw new SourceError(`github: ${notARepoName(repo.fullName)}`, CONNECTOR);
   const [owner = '', name = ''] = repo.fullName.split('/');
   return `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`;
 }
@@ -109,8 +133,8 @@ export async function walkRepos<T, A>(args: WalkArgs<T, A>): Promise<Page<T>> {
 
   const [fullName, defaultBranch] = repos[state.i] as [string, string | undefined];
   let step: RepoStep<T, A>;
-  if (!REPO_NAME.test(fullName)) {
-    step = { records: [], failures: [{ id: fullName, reason: 'not a repository name of the form "owner/name"' }] };
+  if (!isRepoName(fullName)) {
+    step = { records: [], failures: [{ id: fullName, reason: notARepoName(fullName) }] };
   } else {
     const at = state.at === undefined ? undefined : checkCursor(args.position, state.at, stream);
     try {
