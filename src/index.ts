@@ -10,7 +10,7 @@ export * from './sinks/index.js';
 export type { RunCounts, RunEvent, RunEventType, RunSnapshot, RunStatus, ProgressEntry } from './progress/events.js';
 export { createSluice, type Sluice, type StartRunOptions, type StartedRun, type WorkerStartOptions } from './runtime/sluice.js';
 export type { SluiceWorker } from './runtime/worker.js';
-export { InvalidInputError } from './store/ids.js';
+export { InvalidInputError, isSluiceError, SluiceError, type ErrorKind, type WaitInfo } from './errors/index.js';
 export { contentHash } from './util/hash.js';
 export * from './llm/index.js';
 export { createLimiter, LimiterWaitError, RequestTooLargeError, type Limiter, type LimitSpec } from './limiter/index.js';

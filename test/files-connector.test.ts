@@ -211,21 +211,24 @@ describe('files connector', () => {
 
   it('a missing root throws an error naming the root and saying it does not exist', async () => {
     const missing = join(dir, 'nope');
-    await expect(files.files({ root: missing }).read(context(), undefined)).rejects.toThrow(
-      `files: root "${missing}" does not exist`,
-    );
+    const read = files.files({ root: missing }).read(context(), undefined);
+    await expect(read).rejects.toThrow(`files: root "${missing}" does not exist`);
+    // A permanent misconfiguration: the run fails at once instead of after every retry.
+    await expect(read).rejects.toMatchObject({ name: 'SourceConfigError', kind: 'run-fatal', connector: 'files' });
   });
 
   it('a root that is a file throws an error saying it is not a directory', async () => {
     await put('file.txt', 'x');
     const root = join(dir, 'file.txt');
-    await expect(files.files({ root }).read(context(), undefined)).rejects.toThrow(
-      `files: root "${root}" is not a directory`,
-    );
+    const read = files.files({ root }).read(context(), undefined);
+    await expect(read).rejects.toThrow(`files: root "${root}" is not a directory`);
+    await expect(read).rejects.toMatchObject({ name: 'SourceConfigError', kind: 'run-fatal' });
   });
 
   it('no root in params nor in the run input throws a clear error', async () => {
-    await expect(files.files().read(context(), undefined)).rejects.toThrow(/no root directory/);
+    const read = files.files().read(context(), undefined);
+    await expect(read).rejects.toThrow(/no root directory/);
+    await expect(read).rejects.toMatchObject({ name: 'SourceConfigError', kind: 'run-fatal' });
   });
 
   it('takes root from the run input when the params have none; params win over input', async () => {

@@ -6,7 +6,7 @@ import type { ConnectorState, ReadContext } from '../src/connector/index.js';
 
 // A file vanishing or becoming unreadable between listing and reading is a race; the test makes it
 // happen on demand by failing `lstat` for chosen paths. Tests run as root here, so chmod cannot do it.
-const hooks = vi.hoisted(() => ({ fail: new Map<string, string>() }));
+const hooks = vi.hoisted(() => ({ fail: new Map<string, string>(), failStat: new Map<string, string>() }));
 
 vi.mock('node:fs/promises', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs/promises')>();
@@ -18,7 +18,12 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     }
     return (actual.lstat as (...args: unknown[]) => unknown)(path, ...rest);
   }) as typeof actual.lstat;
-  return { ...actual, lstat };
+  const stat = (async (path: Parameters<typeof actual.stat>[0], ...rest: unknown[]) => {
+    const code = hooks.failStat.get(String(path));
+    if (code) throw Object.assign(new Error(`${code}: simulated, stat '${String(path)}'`), { code });
+    return (actual.stat as (...args: unknown[]) => unknown)(path, ...rest);
+  }) as typeof actual.stat;
+  return { ...actual, lstat, stat };
 });
 
 const { files } = await import('../connectors/files/index.js');
@@ -32,6 +37,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   hooks.fail.clear();
+  hooks.failStat.clear();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -65,4 +71,19 @@ it('an unexpected I/O error is thrown so the page is retried', async () => {
   await writeFile(join(dir, 'a.md'), 'a');
   hooks.fail.set('a.md', 'EIO');
   await expect(files.files({ root: dir }).read(context(), undefined)).rejects.toThrow(/EIO/);
+});
+
+it('a root that cannot be read fails the run at once; an I/O error on it is retried', async () => {
+  hooks.failStat.set(dir, 'EACCES');
+  await expect(files.files({ root: dir }).read(context(), undefined)).rejects.toMatchObject({
+    name: 'SourceConfigError',
+    kind: 'run-fatal',
+    message: expect.stringMatching(/cannot be read: EACCES/),
+  });
+  hooks.failStat.set(dir, 'EIO');
+  await expect(files.files({ root: dir }).read(context(), undefined)).rejects.toMatchObject({
+    name: 'SourceError',
+    kind: 'retry',
+    message: expect.stringMatching(/cannot be read: EIO/),
+  });
 });

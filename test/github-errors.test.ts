@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError } from '../src/connector/index.js';
+import { ConnectorParamsError, CursorError, SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError } from '../src/connector/index.js';
 import { createGithubConnector } from '../connectors/github/index.js';
 import { API, failuresOf, fixture, makeContext, readAll, recordsOf, rejection } from '../connectors/github/fixtures/harness.js';
 
@@ -176,6 +176,23 @@ describe('missing repositories and odd answers', () => {
   it('a tampered cursor is refused', async () => {
     const error = await rejection(issues.read(app(), 'not-a-cursor'));
     expect(error).toBeInstanceOf(SourceError);
-    expect(error.message).toMatch(/unreadable cursor/);
+    expect(error).toBeInstanceOf(CursorError);
+    expect(error.message).toMatch(/^github\.issues: malformed cursor/);
+  });
+
+  it('a cursor of the wrong shape is refused, naming the field', async () => {
+    const forged = Buffer.from(JSON.stringify({ i: -1, until: '2024-01-01T00:00:00Z' })).toString('base64url');
+    const error = await rejection(issues.read(app(), forged));
+    expect(error).toBeInstanceOf(CursorError);
+    expect(error.message).toMatch(/malformed cursor: i: /);
+  });
+});
+
+describe('connector options', () => {
+  it('a bad option is a ConnectorParamsError when the connector is created, naming the option', () => {
+    expect(() => createGithubConnector({ baseUrl: 'ftp://example.com' })).toThrow(ConnectorParamsError);
+    expect(() => createGithubConnector({ baseUrl: 'ftp://example.com' })).toThrow('github: baseUrl "ftp://example.com" is not an http(s) URL');
+    expect(() => createGithubConnector({ perPage: 101 })).toThrow('github: perPage must be an integer from 1 to 100, got 101');
+    expect(() => createGithubConnector({ maxFileBytes: 0 })).toThrow(expect.objectContaining({ kind: 'run-fatal', name: 'ConnectorParamsError' }));
   });
 });

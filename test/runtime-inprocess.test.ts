@@ -1,4 +1,7 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { files } from '../connectors/files/index.js';
 import { createSluice, defineConfig, definePipeline, type RunEvent, type Sluice } from '../src/index.js';
 import { deletePrefix, uniquePrefix } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
@@ -58,5 +61,22 @@ describe('runtime in one process', () => {
     expect(done.counts).toMatchObject({ processed: 29, failed: 1 });
     const failures = (await sluice.events('u2')).filter((e): e is Extract<RunEvent, { type: 'item.failed' }> & { id: string } => e.type === 'item.failed');
     expect(failures.map((f) => f.item)).toEqual([{ id: 'rec-000007', reason: 'map: seven is not welcome' }]);
+  });
+
+  it('fails the run at once, after one read, when the files root does not exist', async () => {
+    prefix = uniquePrefix('inproc-fatal');
+    const missing = join(tmpdir(), `sluice-missing-${prefix}`);
+    const source = files.files({ root: missing });
+    let reads = 0;
+    const counted: typeof source = { ...source, read: (context, cursor) => (reads++, source.read(context, cursor)) };
+    // Retries that would run for minutes: the run can only fail quickly if none is made.
+    const pipeline = definePipeline({ id: 'no-root', source: counted, retries: { attempts: 5, backoffMs: 3_600_000 } });
+    sluice = createSluice(defineConfig({ prefix, pipelines: [pipeline], progress: { intervalMs: 20 } }));
+    sluice.startWorker({ concurrency: 1 });
+    const { runId } = await sluice.startRun('no-root', { userId: 'u3' });
+    const done = await waitForRun(sluice, 'u3', runId);
+    expect(done.status).toBe('failed');
+    expect(done.error).toBe(`SourceConfigError: files: root "${missing}" does not exist`);
+    expect(reads).toBe(1);
   });
 });

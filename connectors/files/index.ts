@@ -1,9 +1,9 @@
 import { defineConnector } from '../../src/connector/index.js';
 import { filesStream } from './stream.js';
-import type { FilesConnectorOptions } from './types.js';
+import type { FilesConnectorOptions } from './params.js';
 
-export type { FileRecord, FilesConnectorOptions } from './types.js';
-export type { FilesParams } from './params.js';
+export type { FileRecord } from './read-file.js';
+export type { FilesConnectorOptions, FilesParams } from './params.js';
 export { DEFAULT_IGNORE, DEFAULT_MAX_FILE_BYTES, DEFAULT_PAGE_SIZE } from './params.js';
 
 /** Text files of a local directory; a git work tree is listed by git, so .gitignore applies. */

@@ -1,5 +1,18 @@
 import { z } from 'zod';
-import type { FilesConnectorOptions } from './types.js';
+
+/** Connector-wide settings; each stream's params still override the defaults. */
+export interface FilesConnectorOptions {
+  /** Directory a relative `root` is resolved against. Default: `process.cwd()` at read time. */
+  cwd?: string;
+  /** List with git (respecting .gitignore) when the root is inside a work tree. Default: true. */
+  useGit?: boolean;
+  /** Ignore globs used when a stream sets no `ignore`. Default: node_modules/**, .git/**, dist/**. */
+  defaultIgnore?: string[];
+  /** Default size limit for a file to be read. Default: 256 KiB. */
+  maxFileBytes?: number;
+  /** Default number of paths per page. Default: 200. */
+  pageSize?: number;
+}
 
 export const DEFAULT_IGNORE: readonly string[] = ['node_modules/**', '.git/**', 'dist/**'];
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024;

@@ -1,7 +1,16 @@
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FileRecord } from './types.js';
-import { decodeText } from './text.js';
+import { decodeText } from '../../src/connector/index.js';
+
+/** One text file under the root. */
+export interface FileRecord {
+  /** Path relative to the root, with `/` separators on every platform. */
+  path: string;
+  size: number;
+  /** Last modification time, ISO 8601. Not part of the hash: touching a file is not a change. */
+  modifiedAt: string;
+  text: string;
+}
 
 export type FileOutcome =
   | { kind: 'record'; record: FileRecord }

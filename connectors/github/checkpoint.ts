@@ -3,7 +3,7 @@
  * stop, the items finished before the first unfinished one are kept and the page's cursor resumes
  * there, instead of the whole page going back to the queue to be fetched again.
  */
-import { SourceRateLimitError } from '../../src/connector/index.js';
+import { SourceRateLimitError, mapLimit } from '../../src/connector/index.js';
 
 export interface Prefix<R> {
   /** Results of items [0, done.length), in order. */
@@ -12,29 +12,26 @@ export interface Prefix<R> {
   limited?: SourceRateLimitError;
 }
 
+/**
+ * `mapLimit`, except that a rate limit does not lose the page: it stops new calls (those in flight
+ * still finish) and the result is the prefix of items finished before the first unfinished one.
+ * Any other failure rejects, as in `mapLimit`.
+ */
 export async function mapUntilRateLimit<T, R>(items: readonly T[], inFlight: number, fn: (item: T) => Promise<R>): Promise<Prefix<R>> {
-  const results = new Array<R>(items.length);
-  const finished = new Array<boolean>(items.length).fill(false);
-  let nextIndex = 0;
   let limited: SourceRateLimitError | undefined;
-  let failure: { error: unknown } | undefined;
-  async function worker(): Promise<void> {
-    // After a limit or a failure, start nothing new: only requests already in flight finish.
-    while (!limited && !failure && nextIndex < items.length) {
-      const index = nextIndex++;
-      try {
-        results[index] = await fn(items[index] as T);
-        finished[index] = true;
-      } catch (error) {
-        if (error instanceof SourceRateLimitError) limited ??= error;
-        else failure ??= { error };
-      }
+  const outcomes = await mapLimit(items, inFlight, async (item): Promise<{ value: R } | undefined> => {
+    // After a limit, start nothing new: only requests already in flight finish.
+    if (limited) return undefined;
+    try {
+      return { value: await fn(item) };
+    } catch (error) {
+      if (!(error instanceof SourceRateLimitError)) throw error;
+      limited ??= error;
+      return undefined;
     }
-  }
-  await Promise.all(Array.from({ length: Math.min(inFlight, items.length) }, worker));
-  if (failure) throw failure.error;
-  const firstUnfinished = finished.indexOf(false);
-  const done = results.slice(0, firstUnfinished === -1 ? items.length : firstUnfinished);
+  });
+  const firstUnfinished = outcomes.findIndex((outcome) => outcome === undefined);
+  const done = outcomes.slice(0, firstUnfinished === -1 ? items.length : firstUnfinished).map((outcome) => (outcome as { value: R }).value);
   return limited ? { done, limited } : { done };
 }
 

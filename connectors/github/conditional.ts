@@ -4,7 +4,7 @@
  * still tells the run how many records were unchanged and where the next page is.
  */
 import type { ConnectorState, ItemFailure, SourceRecord } from '../../src/connector/index.js';
-import type { GithubApi } from './http.js';
+import type { GithubApi } from './client.js';
 
 // Keys carry `since`, so old ones pile up with each sync; a week covers any sane sync interval.
 const ETAG_TTL_S = 7 * 24 * 3600;

@@ -3,12 +3,14 @@
  * a bad token stops the run, a rate limit re-queues the shard without using an attempt.
  * Messages name the endpoint and never carry the token (Octokit already redacts it from `cause`).
  */
-import { SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError } from '../../src/connector/index.js';
+import { SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError, parseRetryAfter } from '../../src/connector/index.js';
 
 export const CONNECTOR = 'github';
 
 /** A status the stream may handle itself (404: missing repo or README, 409: empty repo); fails the shard otherwise. */
 export class GithubStatusError extends SourceResponseError {
+  override readonly code: string = 'github_status';
+
   constructor(
     message: string,
     readonly status: number,
@@ -93,14 +95,6 @@ export function rateLimitDelayMs(status: number, headers: Headers, message: stri
   }
   if (remaining === '0' || status === 429 || /secondary rate limit|abuse detection/i.test(message)) return 60_000;
   return undefined;
-}
-
-function parseRetryAfter(value: string | number | undefined, now: number): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.max(seconds * 1000, 1000);
-  const date = Date.parse(String(value));
-  return Number.isNaN(date) ? undefined : Math.max(date - now, 1000);
 }
 
 /** GitHub's own `message` field, without Octokit's documentation_url suffix. */

@@ -1,3 +1,5 @@
+import { ConnectorParamsError } from '../../src/connector/index.js';
+
 /** Options of the GitHub connector, and their defaults. */
 export interface GithubConnectorOptions {
   /** REST API root: https://api.github.com, `https://HOST/api/v3` for GitHub Enterprise Server, a proxy, a test server. */
@@ -29,15 +31,15 @@ export const DEFAULT_BASE_URL = 'https://api.github.com';
 export function resolveOptions(options: GithubConnectorOptions = {}): ResolvedOptions {
   const baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
   if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
-    throw new TypeError(`github: baseUrl "${baseUrl}" is not an http(s) URL`);
+    throw new ConnectorParamsError(`github: baseUrl "${baseUrl}" is not an http(s) URL`);
   }
   const perPage = options.perPage ?? 100;
   if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100) {
-    throw new TypeError(`github: perPage must be an integer from 1 to 100, got ${perPage}`);
+    throw new ConnectorParamsError(`github: perPage must be an integer from 1 to 100, got ${perPage}`);
   }
   const maxFileBytes = options.maxFileBytes ?? 256 * 1024;
   if (!Number.isInteger(maxFileBytes) || maxFileBytes < 1) {
-    throw new TypeError(`github: maxFileBytes must be a positive integer, got ${maxFileBytes}`);
+    throw new ConnectorParamsError(`github: maxFileBytes must be a positive integer, got ${maxFileBytes}`);
   }
   return {
     baseUrl,

@@ -4,12 +4,10 @@
  * own repos, listed a page at a time so the cursor holds at most one listing page.
  */
 import { z } from 'zod';
-import { SourceError, type ItemFailure, type Page, type ReadContext, type SourceRecord } from '../../src/connector/index.js';
-import { checkCursor, decodeCursor, encodeCursor } from './cursor.js';
+import { SourceError, cursorCodec, type ItemFailure, type Page, type ReadContext, type SourceRecord } from '../../src/connector/index.js';
+import type { GithubApi } from './client.js';
 import { CONNECTOR, isStatus } from './errors.js';
-import type { GithubApi } from './http.js';
 import { parseList, rawRepo, type RawRepo } from './schemas.js';
-import { earliest, isoSeconds } from './time.js';
 
 /**
  * GitHub's grammar: an owner is letters, digits, `-` (and `_` for managed users), not starting with
@@ -68,17 +66,20 @@ function namedRepos(params: { repos?: string[] }, input: Record<string, unknown>
   return Array.isArray(repos) && repos.every((repo) => typeof repo === 'string') ? repos : undefined;
 }
 
-const walkCursor = z.object({
-  /** Index of the current repo in the named list, or in `list.repos`. */
-  i: z.number().int().nonnegative(),
-  /** When no repos were named: the current page of the user's listing ([name, default branch]) and the next page's URL. */
-  list: z.object({ repos: z.array(z.tuple([z.string(), z.string()])), next: z.string().optional() }).optional(),
-  /** Position inside the current repo, owned by the stream. */
-  at: z.unknown().optional(),
-  /** Watermark ceiling, see below. */
-  until: z.string(),
-});
-type WalkCursor = z.infer<typeof walkCursor>;
+/** The walk's cursor, with `at` validated by the stream's own position schema. */
+function walkCursor<A>(position: z.ZodType<A>) {
+  return z.object({
+    /** Index of the current repo in the named list, or in `list.repos`. */
+    i: z.number().int().nonnegative(),
+    /** When no repos were named: the current page of the user's listing ([name, default branch]) and the next page's URL. */
+    list: z.object({ repos: z.array(z.tuple([z.string(), z.string()])), next: z.string().optional() }).optional(),
+    /** Position inside the current repo, owned by the stream. */
+    at: position.optional(),
+    /** Watermark ceiling, see below. */
+    until: z.string(),
+  });
+}
+type WalkCursor<A> = z.output<ReturnType<typeof walkCursor<A>>>;
 
 /**
  * Watermarks are capped at the run's start minus this margin: an item updated in repo A after A
@@ -112,8 +113,9 @@ export interface WalkArgs<T, A> {
 export async function walkRepos<T, A>(args: WalkArgs<T, A>): Promise<Page<T>> {
   const { api, context, stream } = args;
   const named = namedRepos(context.params, context.input);
-  const state: WalkCursor = args.cursor
-    ? decodeCursor(walkCursor, args.cursor, stream)
+  const codec = cursorCodec(walkCursor(args.position), { connector: CONNECTOR, stream });
+  const state: WalkCursor<A> = args.cursor
+    ? codec.decode(args.cursor)
     : {
         i: 0,
         until: isoSeconds(Date.now() - CLOCK_SKEW_MS),
@@ -128,7 +130,7 @@ export async function walkRepos<T, A>(args: WalkArgs<T, A>): Promise<Page<T>> {
     const { repos: listed, next } = await readUserReposPage(api, listUrl);
     if (listed.length === 0 && !next) return { records: [] };
     const list = { repos: listed.map((repo): [string, string] => [repo.full_name, repo.default_branch]), next };
-    return { records: [], nextCursor: encodeCursor({ i: 0, until: state.until, list } satisfies WalkCursor) };
+    return { records: [], nextCursor: codec.encode({ i: 0, until: state.until, list }) };
   }
 
   const [fullName, defaultBranch] = repos[state.i] as [string, string | undefined];
@@ -136,9 +138,8 @@ export async function walkRepos<T, A>(args: WalkArgs<T, A>): Promise<Page<T>> {
   if (!isRepoName(fullName)) {
     step = { records: [], failures: [{ id: fullName, reason: notARepoName(fullName) }] };
   } else {
-    const at = state.at === undefined ? undefined : checkCursor(args.position, state.at, stream);
     try {
-      step = await args.readRepo({ fullName, defaultBranch }, at, { until: state.until });
+      step = await args.readRepo({ fullName, defaultBranch }, state.at, { until: state.until });
     } catch (error) {
       // GitHub answers 404 for private repos the token cannot see, too.
       if (!isStatus(error, 404)) throw error;
@@ -151,12 +152,30 @@ export async function walkRepos<T, A>(args: WalkArgs<T, A>): Promise<Page<T>> {
   if (step.unchanged) page.unchanged = step.unchanged;
   if (step.unchangedIds?.length) page.unchangedIds = step.unchangedIds;
   if (step.watermark) page.watermark = earliest([step.watermark, state.until]);
-  const nextState: WalkCursor | undefined =
+  const nextState: WalkCursor<A> | undefined =
     step.next !== undefined
       ? { ...state, at: step.next }
       : state.i + 1 < repos.length || state.list?.next
         ? { ...state, i: state.i + 1, at: undefined }
         : undefined;
-  if (nextState) page.nextCursor = encodeCursor(nextState);
+  if (nextState) page.nextCursor = codec.encode(nextState);
   return page;
+}
+
+/** ISO timestamps compared as instants: GitHub writes "…:00Z", Date writes "…:00.000Z", so strings do not compare. */
+export function latest(times: readonly string[]): string | undefined {
+  let best: string | undefined;
+  for (const time of times) if (best === undefined || Date.parse(time) > Date.parse(best)) best = time;
+  return best;
+}
+
+export function earliest(times: readonly string[]): string | undefined {
+  let best: string | undefined;
+  for (const time of times) if (best === undefined || Date.parse(time) < Date.parse(best)) best = time;
+  return best;
+}
+
+/** GitHub's own format, to the second. */
+function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { responseError } from './errors.js';
-import { describe } from './http.js';
+import { describe } from './client.js';
 
 const iso = z.string().min(1);
 /** `user` is null for deleted accounts ("ghost"). */

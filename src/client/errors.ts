@@ -1,3 +1,5 @@
+import { parseRetryAfter } from '../util/retry-after.js';
+
 export interface ProgressErrorDetails {
   /** The server's error code (`token_expired`, `forbidden`, ...), or `network`, `bad_response`, `stream_closed`, `idle_timeout`. */
   code: string;
@@ -42,7 +44,6 @@ export async function errorFromResponse(response: Response): Promise<ProgressErr
   } catch {
     // not JSON: keep the status line
   }
-  const seconds = Number(response.headers.get('retry-after'));
-  const retryAfterMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
   return new ProgressError(message, { code, status: response.status, fatal: isFatalStatus(response.status), retryAfterMs });
 }

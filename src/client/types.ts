@@ -1,9 +1,6 @@
-import type { RunSnapshot } from '../progress/events.js';
+import type { ItemFailure, RunSnapshot } from '../progress/events.js';
 
-export interface ItemFailure {
-  id: string;
-  reason: string;
-}
+export type { ItemFailure };
 
 /** One run as a client shows it: the run's own snapshot plus an ETA (seconds) when one can be estimated. */
 export interface RunView extends RunSnapshot {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SluiceError } from '../errors/index.js';
 
 const limitSpec = z.strictObject({
   rpm: z.number().positive().optional(),
@@ -73,8 +74,10 @@ const configSchema = z
     });
   });
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+/** The config file is invalid: nothing is enqueued until it is fixed. */
+export class ConfigError extends SluiceError {
+  readonly kind = 'run-fatal';
+  readonly code = 'config_invalid';
 }
 
 export function validateConfig(config: unknown, file?: string): void {

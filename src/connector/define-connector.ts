@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SluiceError } from '../errors/index.js';
 import type { Source, StreamDefinition } from './types.js';
 
 type AnyStream = StreamDefinition<any, any>;
@@ -20,8 +21,10 @@ export interface ConnectorDefinition<S extends Record<string, AnyStream>> {
   streams: S;
 }
 
-export class ConnectorParamsError extends Error {
-  override name = 'ConnectorParamsError';
+/** A stream's params or a connector's id is invalid: found when the config loads, fixed by editing it. */
+export class ConnectorParamsError extends SluiceError {
+  readonly kind = 'run-fatal';
+  readonly code = 'connector_params_invalid';
 }
 
 export function defineConnector<S extends Record<string, AnyStream>>(definition: ConnectorDefinition<S>): Connector<S> {

@@ -1,4 +1,7 @@
 import type { z } from 'zod';
+import type { ItemFailure } from '../progress/events.js';
+
+export type { ItemFailure };
 
 /** How a stream learns what changed since the last sync. */
 export type ChangeFeed = 'full' | 'since' | 'history';
@@ -8,12 +11,6 @@ export interface SourceRecord<T> {
   id: string;
   hash: string;
   data: T;
-}
-
-/** An item the source could not read (a missing repository, an unreadable file): counted, not fatal. */
-export interface ItemFailure {
-  id: string;
-  reason: string;
 }
 
 export interface Page<T> {

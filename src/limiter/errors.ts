@@ -1,22 +1,37 @@
+import { SluiceError, type WaitInfo } from '../errors/index.js';
 import type { WaitReason } from './types.js';
 
+const WAITING_ON: Record<Exclude<WaitReason, 'rate'>, string> = {
+  circuit: 'provider unavailable',
+  paused: 'provider rate limit',
+  day: 'daily budget used',
+};
+
 /** A call must wait longer than a worker should hold its slot: the runtime re-queues the shard, delayed. */
-export class LimiterWaitError extends Error {
-  override name = 'LimiterWaitError';
+export class LimiterWaitError extends SluiceError {
   /** The whole shard waits, not just the record that asked. */
-  readonly interruptsShard = true;
+  readonly kind = 'retry-later';
+  readonly code = 'limiter_wait';
+  override readonly retryAfterMs: number;
+  /** A wait on the provider (pause, open circuit, daily budget) shows in the run's progress; a rate wait does not. */
+  override readonly wait: WaitInfo | undefined;
+
   constructor(
     readonly key: string,
     readonly waitMs: number,
     readonly reason: WaitReason,
   ) {
     super(`${key}: waiting ${Math.ceil(waitMs)} ms (${reason === 'circuit' ? 'provider unavailable' : reason === 'paused' ? 'provider asked to slow down' : reason === 'day' ? 'daily budget used' : 'rate limit'})`);
+    this.retryAfterMs = waitMs;
+    this.wait = reason === 'rate' ? undefined : { on: key, reason: WAITING_ON[reason] };
   }
 }
 
-/** A request bigger than the whole per-minute budget: it would never go through, so it fails now. */
-export class RequestTooLargeError extends Error {
-  override name = 'RequestTooLargeError';
+/** A request bigger than the whole per-minute budget: it would never go through, so its record fails now. */
+export class RequestTooLargeError extends SluiceError {
+  readonly kind = 'record-failed';
+  readonly code = 'request_too_large';
+
   constructor(
     readonly key: string,
     readonly tokens: number,

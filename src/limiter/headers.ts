@@ -1,3 +1,5 @@
+import { parseRetryAfter } from '../util/retry-after.js';
+
 /** Reads the rate-limit headers OpenAI-compatible APIs send, on 429s and on successes alike. */
 export interface RateLimitHeaders {
   retryAfterMs?: number;
@@ -22,7 +24,7 @@ export function readRateLimitHeaders(headers: HeaderSource): RateLimitHeaders {
     const value = Number(get(name));
     return get(name) !== undefined && Number.isFinite(value) && value >= 0 ? value : undefined;
   };
-  const retryAfterMs = number('retry-after-ms') ?? secondsOrDate(get('retry-after'));
+  const retryAfterMs = number('retry-after-ms') ?? parseRetryAfter(get('retry-after'));
   return {
     retryAfterMs,
     limitRequests: number('x-ratelimit-limit-requests'),
@@ -32,14 +34,6 @@ export function readRateLimitHeaders(headers: HeaderSource): RateLimitHeaders {
     resetRequestsMs: parseDuration(get('x-ratelimit-reset-requests')),
     resetTokensMs: parseDuration(get('x-ratelimit-reset-tokens')),
   };
-}
-
-function secondsOrDate(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 /** OpenAI writes reset times as durations: "1s", "6m0s", "120ms", "1h2m3.5s". */

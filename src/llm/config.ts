@@ -1,5 +1,4 @@
 import type { LimitSpec } from '../limiter/types.js';
-import type { ModelPrice } from './usage.js';
 
 export interface LlmProviderConfig {
   /** Any OpenAI-compatible API: OpenAI, Azure, vLLM, Ollama, `sluice mock-llm`. Default: OPENAI_BASE_URL or OpenAI. */
@@ -17,6 +16,27 @@ export interface LlmProviderConfig {
    * ('max_tokens', the default); some servers count real usage ('usage').
    */
   rateLimitCharge?: 'max_tokens' | 'usage';
+}
+
+/** USD per million tokens. */
+export interface ModelPrice {
+  input: number;
+  output: number;
+}
+
+/** List prices of common models, for the cost estimate in progress; configure others per provider. */
+export const DEFAULT_PRICES: Record<string, ModelPrice> = {
+  'gpt-4o-mini': { input: 0.15, output: 0.6 },
+  'gpt-4o': { input: 2.5, output: 10 },
+  'gpt-4.1-mini': { input: 0.4, output: 1.6 },
+  'gpt-4.1-nano': { input: 0.1, output: 0.4 },
+  'text-embedding-3-small': { input: 0.02, output: 0 },
+  'text-embedding-3-large': { input: 0.13, output: 0 },
+};
+
+/** Estimated cost of a call in millionths of a USD; 0 when the model's price is unknown. */
+export function costMicros(promptTokens: number, completionTokens: number, price: ModelPrice | undefined): number {
+  return price ? Math.round(promptTokens * price.input + completionTokens * price.output) : 0;
 }
 
 export interface LlmConfig {

@@ -1,6 +1,6 @@
 import type { Step, StepItem } from '../pipeline/step.js';
 import { modelRef, type ModelOptions } from './model-options.js';
-import { chunkByTokens } from './tokens.js';
+import { loadTokenizer } from '../util/tokens.js';
 
 export interface EmbedOptions<I> extends Omit<ModelOptions<I>, 'concurrency'> {
   /** Inputs per embeddings request. Default 64. */
@@ -20,7 +20,8 @@ export function embed<I extends object>(options: EmbedOptions<I>): Step<I, I & {
     name: 'embed',
     version: options.version,
     async run(items, runtime) {
-      const chunks = items.map((item) => chunkByTokens(options.text(item.value), options.chunkTokens ?? 512));
+      const tokens = await loadTokenizer();
+      const chunks = items.map((item) => tokens.chunk(options.text(item.value), options.chunkTokens ?? 512));
       const flat = chunks.flatMap((list, itemIndex) => list.map((text) => ({ itemIndex, text })));
       const vectors: number[][] = [];
       for (let i = 0; i < flat.length; i += batchSize) {

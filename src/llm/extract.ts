@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Step } from '../pipeline/step.js';
 import { LlmRequestError } from './errors.js';
 import { eachItem, modelRef, type ModelOptions } from './model-options.js';
-import { chunkByTokens } from './tokens.js';
+import { loadTokenizer } from '../util/tokens.js';
 
 export interface ExtractOptions<I, S extends z.ZodType> extends ModelOptions<I> {
   schema: S;
@@ -30,7 +30,7 @@ export function extract<I extends object, S extends z.ZodType>(options: ExtractO
     version: options.version,
     run: (items, runtime) =>
       eachItem('extract', items, options.concurrency ?? 8, async (item) => {
-        const [text = ''] = chunkByTokens(options.text(item.value), options.inputTokens ?? 6000);
+        const [text = ''] = (await loadTokenizer()).chunk(options.text(item.value), options.inputTokens ?? 6000);
         const messages = [
           { role: 'system' as const, content: `${instructions}\nAnswer with JSON matching this schema:\n${JSON.stringify(jsonSchema)}` },
           { role: 'user' as const, content: text },

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
+import { concernsShard } from '../errors/index.js';
 import type { StepItem, StepOutcome, StepRuntime } from '../pipeline/step.js';
 import { errorReason } from '../pipeline/step.js';
-import { interruptsShard } from '../util/error-kind.js';
 
 /** Options every LLM step shares. */
 export interface ModelOptions<I> {
@@ -20,7 +20,7 @@ export interface ModelOptions<I> {
 
 /**
  * Runs `work` over a batch's items with bounded concurrency. A record's error fails that record;
- * a wait or an outage (interruptsShard) fails the batch so it goes back to the queue, and the
+ * a wait, an outage or revoked auth (concernsShard) fails the batch so it goes back to the queue, and the
  * answers already received are in the cache for its next run.
  */
 export async function eachItem<I, O>(
@@ -38,7 +38,7 @@ export async function eachItem<I, O>(
         try {
           return { ok: true, items: await work(item) };
         } catch (error) {
-          if (interruptsShard(error)) {
+          if (concernsShard(error)) {
             // Queued items see `interrupt` and return at once (clearQueue would leave their promises pending).
             interrupt ??= error;
             return { ok: false, reason: 'interrupted' };

@@ -7,40 +7,10 @@ import type { Limiter } from '../limiter/limiter.js';
 import type { CallOutcome } from '../limiter/types.js';
 import type { KeyBuilder } from '../store/keys.js';
 import { stableStringify } from '../util/hash.js';
-import type { LlmConfig, LlmProviderConfig } from './config.js';
+import type { ChatRequest, EmbedRequest, LlmRuntime, ModelRef, UsageMeter } from '../pipeline/llm.js';
+import { loadTokenizer } from '../util/tokens.js';
+import { costMicros, DEFAULT_PRICES, type LlmConfig, type LlmProviderConfig } from './config.js';
 import { LlmAuthError, LlmRequestError, ProviderUnavailableError } from './errors.js';
-import { countChatTokens, countTokens, type ChatMessage } from './tokens.js';
-import { DEFAULT_PRICES, type UsageMeter } from './usage.js';
-
-export interface ModelRef {
-  provider: string;
-  model: string;
-  /** Shared budget this call draws from. Default `<provider>:<model>`. */
-  limiterKey?: string;
-  /** The shard's priority (lower first): among calls waiting for budget, better priorities go first. */
-  priority?: number;
-}
-
-export interface ChatRequest extends ModelRef {
-  messages: ChatMessage[];
-  maxTokens: number;
-  /** JSON schema for structured output. */
-  jsonSchema?: { name: string; schema: Record<string, unknown> };
-  /** Identifies the step and its version in the cache key: a new version is a new answer. */
-  cacheScope: string;
-  /** Skip the cache (a retry after an invalid answer must ask again). */
-  attempt?: number;
-}
-
-export interface EmbedRequest extends ModelRef {
-  inputs: string[];
-  cacheScope: string;
-}
-
-export interface LlmRuntime {
-  chat(request: ChatRequest, usage: UsageMeter): Promise<string>;
-  embed(request: EmbedRequest, usage: UsageMeter): Promise<number[][]>;
-}
 
 interface Cached<T> {
   value: T;
@@ -112,8 +82,9 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
   return {
     async chat(request, usage) {
       const payload = { model: request.model, messages: request.messages, maxTokens: request.maxTokens, schema: request.jsonSchema, attempt: request.attempt ?? 0 };
-      return cached(`chat:${request.provider}:${request.cacheScope}`, payload, usage, () => {
-        const prompt = countChatTokens(request.messages);
+      return cached(`chat:${request.provider}:${request.cacheScope}`, payload, usage, async () => {
+        const tokens = await loadTokenizer();
+        const prompt = tokens.countChat(request.messages);
         return limited(request, prompt + request.maxTokens, async () => {
           const { data, response } = await client(request.provider)
             .chat.completions.create({
@@ -128,16 +99,17 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
           const content = data.choices?.[0]?.message?.content;
           if (typeof content !== 'string') throw new LlmRequestError(`${request.provider}:${request.model} answered without message content`);
           const promptTokens = data.usage?.prompt_tokens ?? prompt;
-          const completionTokens = data.usage?.completion_tokens ?? countTokens(content);
-          usage.add(promptTokens, completionTokens, price(request));
+          const completionTokens = data.usage?.completion_tokens ?? tokens.count(content);
+          usage.add(promptTokens, completionTokens, costMicros(promptTokens, completionTokens, price(request)));
           const chargesMax = (providerConfig(request.provider).rateLimitCharge ?? 'max_tokens') === 'max_tokens';
           return { value: content, charged: promptTokens + (chargesMax ? request.maxTokens : completionTokens), headers: response.headers };
         });
       });
     },
     async embed(request, usage) {
-      return cached(`embed:${request.provider}:${request.cacheScope}`, { model: request.model, inputs: request.inputs }, usage, () => {
-        const estimate = request.inputs.reduce((sum, text) => sum + countTokens(text), 0);
+      return cached(`embed:${request.provider}:${request.cacheScope}`, { model: request.model, inputs: request.inputs }, usage, async () => {
+        const tokens = await loadTokenizer();
+        const estimate = request.inputs.reduce((sum, text) => sum + tokens.count(text), 0);
         return limited(request, estimate, async () => {
           const { data, response } = await client(request.provider).embeddings.create({ model: request.model, input: request.inputs }).withResponse();
           if (!Array.isArray(data.data) || data.data.length !== request.inputs.length) {
@@ -145,7 +117,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
           }
           const vectors = [...data.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
           const promptTokens = data.usage?.prompt_tokens ?? estimate;
-          usage.add(promptTokens, 0, price(request));
+          usage.add(promptTokens, 0, costMicros(promptTokens, 0, price(request)));
           return { value: vectors, charged: promptTokens, headers: response.headers };
         });
       });

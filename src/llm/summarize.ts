@@ -1,6 +1,6 @@
 import type { Step } from '../pipeline/step.js';
 import { eachItem, modelRef, type ModelOptions } from './model-options.js';
-import { chunkByTokens } from './tokens.js';
+import { loadTokenizer } from '../util/tokens.js';
 
 export interface SummarizeOptions<I> extends ModelOptions<I> {
   /** Instructions, sent as the system message; the record's text is the user message. */
@@ -29,7 +29,7 @@ export function summarize<I extends object>(options: SummarizeOptions<I>): Step<
             { ...modelRef(options, runtime), messages: [{ role: 'system', content: instructions }, { role: 'user', content: text }], maxTokens, cacheScope: version },
             runtime.usage,
           );
-        const chunks = chunkByTokens(options.text(item.value), chunkTokens);
+        const chunks = (await loadTokenizer()).chunk(options.text(item.value), chunkTokens);
         const parts = await Promise.all(chunks.map(ask));
         const summary = parts.length === 1 ? parts[0]! : await ask(parts.join('\n\n'));
         return [{ context: item.context, value: { ...item.value, summary } }];

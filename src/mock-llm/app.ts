@@ -4,6 +4,7 @@ import { admit, checkModel } from './admission.js';
 import { chatCompletion, chatPromptTokens, chatRequestSchema, checkChatRequest, isJsonMode, maxOutputTokens } from './chat.js';
 import { embeddingInputs, embeddingsRequestSchema, embeddingsResponse, embeddingTokens } from './embeddings.js';
 import { invalidRequest, MockHttpError, missingApiKey, notFound, overloaded, serverError, wrongApiKey } from './errors.js';
+import { loadTokenizer } from '../util/tokens.js';
 import { MockOptionsError } from './knobs.js';
 import { parseBody } from './request-body.js';
 import { DEFAULTS, type MockState } from './state.js';
@@ -50,13 +51,14 @@ export function createMockApp(state: MockState, closing: AbortSignal): Hono {
     const request = parseBody(await c.req.text(), chatRequestSchema);
     checkChatRequest(request);
     checkModel(state, request.model);
-    const promptTokens = chatPromptTokens(request);
+    const tokens = await loadTokenizer();
+    const promptTokens = chatPromptTokens(request, tokens);
     // OpenAI charges the prompt plus the most the answer may use, before it is written.
     const charge = promptTokens + (maxOutputTokens(request) ?? state.knobs.defaultMaxTokens ?? DEFAULTS.defaultMaxTokens) * (request.n ?? 1);
     const { seq, headers } = await admit(state, request.model, charge, closing);
     const breakage = isJsonMode(request) ? state.takeJsonBreakage() : undefined;
     const summaryWords = state.knobs.summaryWords ?? DEFAULTS.summaryWords;
-    const body = chatCompletion({ request, id: `chatcmpl-mock${seq}`, promptTokens, summaryWords, ...(breakage ? { breakage } : {}) });
+    const body = chatCompletion({ request, id: `chatcmpl-mock${seq}`, promptTokens, summaryWords, tokens, ...(breakage ? { breakage } : {}) });
     state.stats.usage(body.usage.prompt_tokens, body.usage.completion_tokens);
     return c.json(body, 200, headers);
   });
@@ -65,7 +67,7 @@ export function createMockApp(state: MockState, closing: AbortSignal): Hono {
     const request = parseBody(await c.req.text(), embeddingsRequestSchema);
     const inputs = embeddingInputs(request);
     checkModel(state, request.model);
-    const promptTokens = embeddingTokens(inputs);
+    const promptTokens = embeddingTokens(inputs, await loadTokenizer());
     const { headers } = await admit(state, request.model, promptTokens, closing);
     const dimensions = request.dimensions ?? state.knobs.embeddingDimensions ?? DEFAULTS.embeddingDimensions;
     state.stats.usage(promptTokens, 0);

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { invalidRequest } from './errors.js';
 import { valueFromSchema, WordSupply } from './schema-value.js';
-import { contentText, countPromptTokens, truncateToTokens } from './tokens.js';
-import { wordsOf } from './words.js';
+import { contentText, type Tokenizer } from '../util/tokens.js';
 
 const message = z.looseObject({
   role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
@@ -48,7 +47,12 @@ export const isJsonMode = (request: ChatRequest) => request.response_format?.typ
 
 export const maxOutputTokens = (request: ChatRequest) => request.max_completion_tokens ?? request.max_tokens ?? undefined;
 
-export const chatPromptTokens = (request: ChatRequest) => countPromptTokens(request.messages);
+export const chatPromptTokens = (request: ChatRequest, tokens: Tokenizer) => tokens.countChat(request.messages);
+
+/** The words of a text (letters, digits, apostrophes, hyphens), punctuation dropped. */
+function wordsOf(text: string): string[] {
+  return text.match(/[\p{L}\p{N}][\p{L}\p{N}'-]*/gu) ?? [];
+}
 
 function lastUserWords(request: ChatRequest): string[] {
   const lastUser = request.messages.findLast((m) => m.role === 'user');
@@ -82,12 +86,13 @@ export interface ChatAnswerInput {
   promptTokens: number;
   summaryWords: number;
   breakage?: JsonBreakage;
+  tokens: Tokenizer;
 }
 
 /** A chat.completion exactly as OpenAI shapes it; the text stops at max_tokens like a model would. */
-export function chatCompletion({ request, id, promptTokens, summaryWords, breakage }: ChatAnswerInput) {
+export function chatCompletion({ request, id, promptTokens, summaryWords, breakage, tokens }: ChatAnswerInput) {
   const full = answerText(request, summaryWords, breakage);
-  const answer = truncateToTokens(full, maxOutputTokens(request) ?? Infinity);
+  const answer = tokens.truncate(full, maxOutputTokens(request) ?? Infinity);
   const n = request.n ?? 1;
   const completionTokens = answer.tokens * n;
   return {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { invalidRequest } from './errors.js';
-import { countTokens } from './tokens.js';
+import type { Tokenizer } from '../util/tokens.js';
 
 const tokenArray = z.array(z.number().int().nonnegative());
 
@@ -23,8 +23,8 @@ export function embeddingInputs(request: EmbeddingsRequest): (string | number[])
   return inputs;
 }
 
-export const embeddingTokens = (inputs: readonly (string | number[])[]) =>
-  inputs.reduce((sum, x) => sum + (typeof x === 'string' ? countTokens(x) : x.length), 0);
+export const embeddingTokens = (inputs: readonly (string | number[])[], tokens: Tokenizer) =>
+  inputs.reduce((sum, x) => sum + (typeof x === 'string' ? tokens.count(x) : x.length), 0);
 
 /**
  * A unit vector derived from a hash of the input: the same text always gets the same vector,

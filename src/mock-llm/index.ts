@@ -8,5 +8,5 @@
  */
 export { startMockLlm } from './server.js';
 export { MockOptionsError } from './knobs.js';
-export { formatDuration } from './duration.js';
+export { formatDuration } from './rate-limiter.js';
 export type { LatencySetting, MockLlm, MockLlmKnobs, MockLlmOptions, MockLlmStats, SecondBucket } from './types.js';

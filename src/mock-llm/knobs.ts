@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SluiceError } from '../errors/index.js';
 import type { MockLlmKnobs } from './types.js';
 
 const count = z.number().int().nonnegative();
@@ -31,8 +32,9 @@ const nullableKnobs = z
 
 export const KNOB_NAMES = Object.keys(knobsSchema.shape) as (keyof MockLlmKnobs)[];
 
-export class MockOptionsError extends Error {
-  override name = 'MockOptionsError';
+export class MockOptionsError extends SluiceError {
+  readonly kind = 'run-fatal';
+  readonly code = 'mock_options_invalid';
 }
 
 /** Validates a partial update (from code or JSON) and returns it with nulls as undefined. */

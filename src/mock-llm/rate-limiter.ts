@@ -1,5 +1,4 @@
-import { formatDuration } from './duration.js';
-import { UsageWindow } from './usage-window.js';
+/** The mock's rate limiter: OpenAI's per-minute windows, its 429s and its x-ratelimit-* headers. */
 
 export interface Limits {
   rpm?: number;
@@ -81,4 +80,71 @@ export class RateLimiter {
     }
     return headers;
   }
+}
+
+/** The window OpenAI's per-minute limits refill over. */
+const WINDOW_MS = 60_000;
+
+/**
+ * Usage against one per-minute limit, refilling continuously (limit/60 s per second) as OpenAI's
+ * does: "Used 28039, Requested 3906" of 30000 TPM waits (28039 + 3906 - 30000) / 500 per s = 3.89 s.
+ * Usage is kept in unit-milliseconds so the arithmetic stays in integers; the limit is passed in
+ * on every call, so changing it at run time keeps what was already used.
+ */
+class UsageWindow {
+  private usedScaled = 0;
+  private updatedAt: number;
+
+  constructor(now: number) {
+    this.updatedAt = now;
+  }
+
+  /** Refills for the time since the last call. */
+  advance(limit: number, now: number): void {
+    const elapsed = Math.max(0, now - this.updatedAt);
+    this.usedScaled = Math.max(0, this.usedScaled - elapsed * limit);
+    this.updatedAt = Math.max(this.updatedAt, now);
+  }
+
+  fits(limit: number, amount: number): boolean {
+    return this.usedScaled + amount * WINDOW_MS <= limit * WINDOW_MS;
+  }
+
+  charge(amount: number): void {
+    this.usedScaled += amount * WINDOW_MS;
+  }
+
+  used(): number {
+    return Math.ceil(this.usedScaled / WINDOW_MS);
+  }
+
+  remaining(limit: number): number {
+    return Math.max(0, Math.floor((limit * WINDOW_MS - this.usedScaled) / WINDOW_MS));
+  }
+
+  /** Milliseconds until `amount` fits (0 if it fits now). */
+  waitFor(limit: number, amount: number): number {
+    return Math.max(0, Math.ceil((this.usedScaled + amount * WINDOW_MS - limit * WINDOW_MS) / limit));
+  }
+
+  /** Milliseconds until the window is back to its full limit: OpenAI's x-ratelimit-reset-*. */
+  untilFull(limit: number): number {
+    return Math.ceil(this.usedScaled / limit);
+  }
+}
+
+/**
+ * Formats a wait the way OpenAI's headers and messages do (Go's duration format):
+ * "120ms", "1s", "9.816s", "6m0s", "1h2m3.5s". Under a second it is whole milliseconds.
+ */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms));
+  if (total < 1000) return `${total}ms`;
+  const hours = Math.floor(total / 3_600_000);
+  const minutes = Math.floor((total % 3_600_000) / 60_000);
+  const seconds = (total % 60_000) / 1000;
+  const secondsText = `${Number(seconds.toFixed(3))}s`;
+  if (hours > 0) return `${hours}h${minutes}m${secondsText}`;
+  if (minutes > 0) return `${minutes}m${secondsText}`;
+  return secondsText;
 }

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { serve } from '@hono/node-server';
+import { loadTokenizer } from '../util/tokens.js';
 import { createMockApp } from './app.js';
 import { pickKnobs } from './knobs.js';
 import { MockState } from './state.js';
@@ -14,6 +15,8 @@ const monotonicMs = () => Math.floor(performance.now());
 /** Starts a local OpenAI-compatible server with deterministic answers, real rate limits and injectable faults. */
 export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLlm> {
   const state = new MockState(pickKnobs(options), options.now ?? monotonicMs);
+  // Loaded before listening, so the first request is not the one that waits for the tables.
+  await loadTokenizer();
   const closing = new AbortController();
   // Every request waiting out its latency listens on this one signal: many at once is expected.
   setMaxListeners(0, closing.signal);

@@ -1,6 +1,5 @@
-import type { LlmRuntime } from '../llm/runtime.js';
-import type { UsageMeter } from '../llm/usage.js';
-import { interruptsShard } from '../util/error-kind.js';
+import { concernsShard } from '../errors/index.js';
+import type { LlmRuntime, UsageMeter } from './llm.js';
 
 /** What a step knows about the record it is transforming. */
 export interface RecordContext {
@@ -66,7 +65,7 @@ export function perItemStep<I, O>(
             return { ok: true, items: await transform(item) };
           } catch (error) {
             // A wait or an outage concerns the whole shard: it goes back to the queue, the record does not fail.
-            if (interruptsShard(error)) throw error;
+            if (concernsShard(error)) throw error;
             return { ok: false, reason: `${name}: ${errorReason(error)}` };
           }
         }),

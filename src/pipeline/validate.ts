@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import { z } from 'zod';
+import { SluiceError } from '../errors/index.js';
 
 const sourceSchema = z.custom<object>(
   (value) =>
@@ -36,8 +37,9 @@ const optionsSchema = z.object({
 }).strict();
 
 /** A pipeline definition that failed validation; the message names the pipeline, its file and each bad field. */
-export class PipelineConfigError extends Error {
-  override name = 'PipelineConfigError';
+export class PipelineConfigError extends SluiceError {
+  readonly kind = 'run-fatal';
+  readonly code = 'pipeline_invalid';
   constructor(
     message: string,
     readonly issues: readonly { path: string; message: string }[],

@@ -1,6 +1,16 @@
 /** Version of the event format; readers ignore events of a newer major version they don't know. */
 export const PROGRESS_EVENT_VERSION = 1;
 
+/**
+ * An item that could not be read or processed (a missing repository, an unreadable file, a record
+ * a step refused): counted and reported, never fatal to the run. Connectors return it in a page,
+ * the runtime publishes it as `item.failed`, clients show it.
+ */
+export interface ItemFailure {
+  id: string;
+  reason: string;
+}
+
 export type RunStatus = 'running' | 'completed' | 'failed';
 
 export interface RunCounts {
@@ -48,7 +58,7 @@ export type RunEvent =
   | (EventBase & { type: 'run.progress'; run: RunSnapshot })
   | (EventBase & { type: 'run.completed'; run: RunSnapshot })
   | (EventBase & { type: 'run.failed'; run: RunSnapshot })
-  | (EventBase & { type: 'item.failed'; item: { id: string; reason: string } });
+  | (EventBase & { type: 'item.failed'; item: ItemFailure });
 
 export type RunEventType = RunEvent['type'];
 

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { KeyBuilder } from '../store/keys.js';
 import { runScript } from '../store/scripts.js';
-import { PROGRESS_EVENT_VERSION, type RunEvent, type RunSnapshot } from './events.js';
+import { PROGRESS_EVENT_VERSION, type ItemFailure, type RunEvent, type RunSnapshot } from './events.js';
 
 export interface ProgressPublisherOptions {
   maxEvents: number;
@@ -37,7 +37,7 @@ export class ProgressPublisher {
     return this.append(run.userId, run.runId, run.seq, event, run);
   }
 
-  async publishItemFailed(run: { runId: string; pipeline: string; userId: string }, item: { id: string; reason: string }): Promise<string | null> {
+  async publishItemFailed(run: { runId: string; pipeline: string; userId: string }, item: ItemFailure): Promise<string | null> {
     const event: RunEvent = { v: PROGRESS_EVENT_VERSION, type: 'item.failed', runId: run.runId, pipeline: run.pipeline, at: new Date().toISOString(), item };
     return this.append(run.userId, run.runId, 0, event, undefined);
   }

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { CredentialProvider } from '../connector/types.js';
 import type { Limiter } from '../limiter/limiter.js';
-import type { LlmRuntime } from '../llm/runtime.js';
+import type { LlmRuntime } from '../pipeline/llm.js';
 import type { Pipeline } from '../pipeline/define-pipeline.js';
 import type { ProgressPublisher } from '../progress/publisher.js';
 import type { KeyBuilder } from '../store/keys.js';

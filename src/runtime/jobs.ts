@@ -1,23 +1,89 @@
-import type { JobsOptions } from 'bullmq';
-import type { SourceRecord } from '../connector/types.js';
+import { UnrecoverableError, type Job, type JobsOptions, type Queue } from 'bullmq';
+import { z } from 'zod';
 import type { Pipeline } from '../pipeline/define-pipeline.js';
-import type { RunRef } from './run-store.js';
 
-/** Read one page of a source. Carries ids and a cursor only: never credentials or record data. */
-export interface PageJobData extends RunRef {
-  sourceIndex: number;
-  pageIndex: number;
-  cursor?: string;
+/** Identifies a run; every job carries it. */
+export const runRefSchema = z.object({ runId: z.string().min(1), pipelineId: z.string().min(1), userId: z.string().min(1) });
+
+/**
+ * Every kind of job Sluice queues: name -> schema of its data. Job data carries ids, cursors and
+ * record data only, never credentials. Data is validated when a worker receives a job, since
+ * anything with access to Redis can add one.
+ */
+export const jobCatalogue = {
+  /** Read one page of a source. */
+  page: runRefSchema.extend({
+    sourceIndex: z.int().nonnegative(),
+    pageIndex: z.int().nonnegative(),
+    cursor: z.string().optional(),
+  }),
+  /** Run the steps over a slice of one page's records and write them to the sink. */
+  batch: runRefSchema.extend({
+    batchId: z.string().min(1),
+    records: z.array(z.object({ id: z.string().min(1), hash: z.string(), data: z.unknown() })),
+  }),
+};
+
+export type JobName = keyof typeof jobCatalogue;
+export type JobData<N extends JobName> = z.output<(typeof jobCatalogue)[N]>;
+export type PageJobData = JobData<'page'>;
+export type BatchJobData = JobData<'batch'>;
+
+export const JOB_PAGE = 'page' satisfies JobName;
+export const JOB_BATCH = 'batch' satisfies JobName;
+
+/** A job to add, its data typed by its name. */
+export type JobSpec = { [N in JobName]: { name: N; data: JobData<N>; opts: JobsOptions } }[JobName];
+
+/** The one place Sluice adds jobs. */
+export async function addJobs(queue: Queue, jobs: readonly JobSpec[]): Promise<void> {
+  if (jobs.length > 0) await queue.addBulk([...jobs]);
 }
 
-/** Run the steps over a slice of one page's records and write them to the sink. */
-export interface BatchJobData extends RunRef {
-  batchId: string;
-  records: SourceRecord<unknown>[];
+// One parser per kind, spelled out: indexing this mapped type by a generic name keeps the data
+// typed by its kind, which indexing the catalogue itself does not (TypeScript loses the pairing).
+const parsers: { [N in JobName]: (data: unknown) => JobData<N> } = {
+  page: (data) => jobCatalogue.page.parse(data),
+  batch: (data) => jobCatalogue.batch.parse(data),
+};
+
+export type JobHandlers = { [N in JobName]: (data: JobData<N>, job: Job) => Promise<void> };
+
+/** A job that no retry can fix: an unknown kind, or data that does not match its schema. */
+export class InvalidJobError extends UnrecoverableError {
+  override name = 'InvalidJobError';
 }
 
-export const JOB_PAGE = 'page';
-export const JOB_BATCH = 'batch';
+/**
+ * Checks a received job against the catalogue and binds it to its handler. Throws InvalidJobError
+ * (BullMQ fails the job without retrying it) with a message naming the job and the bad field.
+ */
+export function bindJob(job: Job, handlers: JobHandlers): () => Promise<void> {
+  if (!isJobName(job.name)) {
+    throw new InvalidJobError(`unknown job kind "${job.name}" (job ${job.id}); known kinds: ${Object.keys(jobCatalogue).join(', ')}`);
+  }
+  return bindKind(job.name, job, handlers);
+}
+
+function bindKind<N extends JobName>(name: N, job: Job, handlers: JobHandlers): () => Promise<void> {
+  let data: JobData<N>;
+  try {
+    data = parsers[name](job.data);
+  } catch (error) {
+    if (!(error instanceof z.ZodError)) throw error;
+    throw new InvalidJobError(`invalid data in ${name} job ${job.id}: ${describeIssues(error)}`);
+  }
+  return () => handlers[name](data, job);
+}
+
+const isJobName = (name: string): name is JobName => Object.hasOwn(jobCatalogue, name);
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || 'data'}: ${issue.message}`)
+    .join('; ');
+}
 
 export const pageId = (sourceIndex: number, pageIndex: number) => `s${sourceIndex}p${pageIndex}`;
 export const batchId = (page: string, index: number) => `${page}b${index}`;

@@ -3,15 +3,15 @@ import type { RuntimeContext } from './context.js';
 import type { BatchJobData } from './jobs.js';
 import { publishItemFailures, publishShardResult } from './publish.js';
 import { runSteps } from './run-steps.js';
-import { UsageMeter } from '../llm/usage.js';
+import { UsageMeter } from '../pipeline/llm.js';
 
 /**
  * Runs the steps over one batch and upserts the results. Records whose content hash (with the
  * pipeline version) is already in the sink are skipped before any step runs: re-syncs pay only
  * for what changed.
  */
-export async function processBatch(rt: RuntimeContext, job: Job<BatchJobData>): Promise<void> {
-  const data = job.data;
+/** `priority` is the job's: LLM calls of this batch wait for budget in that order. */
+export async function processBatch(rt: RuntimeContext, data: BatchJobData, priority: number): Promise<void> {
   const pipeline = rt.pipeline(data.pipelineId);
   const run = rt.keys.run(data.pipelineId, data.userId, data.runId);
   const [status, done] = await rt.redis.multi().hget(run.state, 'status').sismember(run.done, data.batchId).exec() ?? [];
@@ -23,7 +23,7 @@ export async function processBatch(rt: RuntimeContext, job: Job<BatchJobData>): 
   const todo = data.records.filter((r) => changed.has(r.id));
 
   const usage = new UsageMeter();
-  const runtime = { pipelineId: data.pipelineId, userId: data.userId, runId: data.runId, llm: rt.llm, usage, priority: job.opts.priority ?? 0 };
+  const runtime = { pipelineId: data.pipelineId, userId: data.userId, runId: data.runId, llm: rt.llm, usage, priority };
   const { documents, failures } = await runSteps(pipeline.chain.steps, todo, runtime);
   const entries = todo
     .filter((r) => documents.has(r.id))

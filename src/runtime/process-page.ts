@@ -1,9 +1,8 @@
-import type { Job } from 'bullmq';
 import { SourceResponseError } from '../connector/errors.js';
 import type { Page } from '../connector/types.js';
 import { createConnectorState } from './connector-state.js';
 import type { RuntimeContext } from './context.js';
-import { JOB_BATCH, JOB_PAGE, batchId, jobOptions, pageId, type BatchJobData, type PageJobData } from './jobs.js';
+import { addJobs, batchId, jobOptions, pageId, type JobSpec, type PageJobData } from './jobs.js';
 import { publishItemFailures, publishShardResult } from './publish.js';
 
 /**
@@ -11,8 +10,7 @@ import { publishItemFailures, publishShardResult } from './publish.js';
  * call that also checkpoints the cursor), then enqueues them. A crash between the two steps
  * re-runs this job: the registration is idempotent and job ids are deterministic.
  */
-export async function processPage(rt: RuntimeContext, job: Job<PageJobData>): Promise<void> {
-  const data = job.data;
+export async function processPage(rt: RuntimeContext, data: PageJobData): Promise<void> {
   const pipeline = rt.pipeline(data.pipelineId);
   const source = pipeline.sources[data.sourceIndex];
   if (!source) throw new Error(`pipeline "${pipeline.id}" has no source #${data.sourceIndex}`);
@@ -58,20 +56,19 @@ export async function processPage(rt: RuntimeContext, job: Job<PageJobData>): Pr
   const queue = rt.queue(pipeline.queue);
   // Priorities follow batch ordinals; the next page goes first, at the priority of this page's first
   // batch, so discovery stays ahead of processing.
-  await queue.addBulk([
-    ...(nextPage
-      ? [{
-          name: JOB_PAGE,
-          data: { ...ref, sourceIndex: data.sourceIndex, pageIndex: data.pageIndex + 1, cursor: page.nextCursor } satisfies PageJobData,
-          opts: jobOptions(pipeline, data.runId, nextPage, result.ordinal),
-        }]
-      : []),
-    ...slices.map((records, i) => {
-      const id = batchId(thisPage, i);
-      const batch: BatchJobData = { ...ref, batchId: id, records };
-      return { name: JOB_BATCH, data: batch, opts: jobOptions(pipeline, data.runId, id, result.ordinal + i) };
-    }),
-  ]);
+  const jobs: JobSpec[] = [];
+  if (nextPage) {
+    jobs.push({
+      name: 'page',
+      data: { ...ref, sourceIndex: data.sourceIndex, pageIndex: data.pageIndex + 1, cursor: page.nextCursor },
+      opts: jobOptions(pipeline, data.runId, nextPage, result.ordinal),
+    });
+  }
+  slices.forEach((records, i) => {
+    const id = batchId(thisPage, i);
+    jobs.push({ name: 'batch', data: { ...ref, batchId: id, records }, opts: jobOptions(pipeline, data.runId, id, result.ordinal + i) });
+  });
+  await addJobs(queue, jobs);
   await publishItemFailures(rt, result.run, failures);
   await publishShardResult(rt, result);
 }

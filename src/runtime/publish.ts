@@ -1,4 +1,4 @@
-import type { RunSnapshot } from '../progress/events.js';
+import type { ItemFailure, RunSnapshot } from '../progress/events.js';
 import type { RuntimeContext } from './context.js';
 import type { ShardOutcome } from './run-store.js';
 
@@ -12,7 +12,7 @@ export async function publishShardResult(rt: RuntimeContext, result: { outcome: 
 export async function publishItemFailures(
   rt: RuntimeContext,
   run: RunSnapshot,
-  failures: readonly { id: string; reason: string }[],
+  failures: readonly ItemFailure[],
 ): Promise<void> {
   if (failures.length === 0) return;
   const before = run.counts.failed - failures.length;

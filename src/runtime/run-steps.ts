@@ -1,10 +1,10 @@
-import type { SourceRecord } from '../connector/types.js';
+import type { ItemFailure, SourceRecord } from '../connector/types.js';
 import type { Step, StepItem, StepRuntime } from '../pipeline/step.js';
 
 export interface StepsResult {
   /** Final values per source record id, in order; a record filtered out has an empty list. */
   documents: Map<string, StepItem<unknown>[]>;
-  failures: { id: string; reason: string }[];
+  failures: ItemFailure[];
 }
 
 /**

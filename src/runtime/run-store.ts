@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { Usage } from '../llm/usage.js';
-import type { RunSnapshot, RunStatus } from '../progress/events.js';
+import type { Usage } from '../pipeline/llm.js';
+import type { ItemFailure, RunSnapshot, RunStatus } from '../progress/events.js';
 import type { KeyBuilder } from '../store/keys.js';
 import { runScript } from '../store/scripts.js';
 
@@ -21,7 +21,7 @@ export interface PageCommit {
   nextCursor?: string;
   discovered: number;
   unchanged: number;
-  failures: readonly { id: string; reason: string }[];
+  failures: readonly ItemFailure[];
   total?: number;
   watermark?: string;
 }
@@ -32,7 +32,7 @@ export interface BatchCommit {
   skipped: number;
   failed: number;
   written: number;
-  failures: readonly { id: string; reason: string }[];
+  failures: readonly ItemFailure[];
   usage?: Usage;
 }
 
@@ -119,9 +119,9 @@ export class RunStore {
     return { since: since ?? undefined, input: input ? (JSON.parse(input) as Record<string, unknown>) : {} };
   }
 
-  async recentFailures(ref: RunRef): Promise<{ id: string; reason: string }[]> {
+  async recentFailures(ref: RunRef): Promise<ItemFailure[]> {
     const lines = await this.redis.lrange(this.keys.run(ref.pipelineId, ref.userId, ref.runId).failures, 0, 49);
-    return lines.map((line) => JSON.parse(line) as { id: string; reason: string });
+    return lines.map((line) => JSON.parse(line) as ItemFailure);
   }
 }
 
@@ -133,7 +133,7 @@ const SNAPSHOT_FIELDS = [
 
 const now = () => new Date().toISOString();
 
-function failureLines(failures: readonly { id: string; reason: string }[]): string[] {
+function failureLines(failures: readonly ItemFailure[]): string[] {
   return failures.slice(0, 50).map((f) => JSON.stringify({ id: f.id, reason: f.reason.slice(0, 500) }));
 }
 

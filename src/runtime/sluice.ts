@@ -11,8 +11,9 @@ import { collectLimits } from '../llm/config.js';
 import { createLlmRuntime } from '../llm/runtime.js';
 import { createQueueRegistry, type RuntimeContext } from './context.js';
 import { environmentCredentials } from './credentials.js';
-import { InvalidInputError, newRunId, parseUserId } from '../store/ids.js';
-import { JOB_PAGE, jobOptions, pageId, type PageJobData } from './jobs.js';
+import { InvalidInputError } from '../errors/index.js';
+import { newRunId, parseUserId } from '../store/ids.js';
+import { addJobs, jobOptions, pageId } from './jobs.js';
 import { createKeys, type KeyBuilder } from '../store/keys.js';
 import { createRedis, DEFAULT_REDIS_URL } from '../store/redis.js';
 import { RunStore } from './run-store.js';
@@ -98,11 +99,11 @@ export function createSluice(config: SluiceConfig): Sluice {
       const started = await runs.start(ref, p.sources.length, input);
       const runRef = { ...ref, runId: started.runId };
       const firstPages = started.created ? p.sources.map((_, i) => pageId(i, 0)) : started.pendingFirstPages;
-      await queues.get(p.queue).addBulk(
+      await addJobs(
+        queues.get(p.queue),
         firstPages.map((page) => {
           const sourceIndex = Number(page.slice(1, page.indexOf('p')));
-          const data: PageJobData = { ...runRef, sourceIndex, pageIndex: 0 };
-          return { name: JOB_PAGE, data, opts: jobOptions(p, runRef.runId, page, 0) };
+          return { name: 'page', data: { ...runRef, sourceIndex, pageIndex: 0 }, opts: jobOptions(p, runRef.runId, page, 0) };
         }),
       );
       if (started.created) {

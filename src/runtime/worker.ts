@@ -2,7 +2,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RuntimeContext } from './context.js';
 import { handleShardError } from './handle-failure.js';
-import { JOB_BATCH, JOB_PAGE, type BatchJobData, type PageJobData } from './jobs.js';
+import { bindJob, InvalidJobError, runRefSchema, type JobHandlers } from './jobs.js';
 import { processBatch } from './process-batch.js';
 import { processPage } from './process-page.js';
 
@@ -20,11 +20,20 @@ export interface SluiceWorker {
 }
 
 export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: string, settings: WorkerSettings): SluiceWorker {
+  const handlers: JobHandlers = {
+    page: (data) => processPage(rt, data),
+    batch: (data, job) => processBatch(rt, data, job.opts.priority ?? 0),
+  };
   const process = async (job: Job, token?: string) => {
+    let run: () => Promise<void>;
     try {
-      if (job.name === JOB_PAGE) await processPage(rt, job as Job<PageJobData>);
-      else if (job.name === JOB_BATCH) await processBatch(rt, job as Job<BatchJobData>);
-      else throw new Error(`unknown job kind "${job.name}"`);
+      run = bindJob(job, handlers);
+    } catch (error) {
+      if (error instanceof InvalidJobError) await failRunOf(rt, job, error);
+      throw error;
+    }
+    try {
+      await run();
     } catch (error) {
       await handleShardError(rt, job, error, token);
     }
@@ -50,4 +59,15 @@ export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: stri
       await rt.progress.flush();
     },
   };
+}
+
+/**
+ * An invalid job fails at once, without retries (BullMQ's UnrecoverableError). When its data still
+ * names a run, that run fails with the reason too, rather than waiting forever for the lost shard.
+ */
+async function failRunOf(rt: RuntimeContext, job: Job, error: InvalidJobError): Promise<void> {
+  const ref = runRefSchema.safeParse(job.data);
+  if (!ref.success || (await rt.runs.status(ref.data)) !== 'running') return;
+  const { changed, run } = await rt.runs.fail(ref.data, error.message);
+  if (changed) await rt.progress.publishRun('run.failed', run);
 }

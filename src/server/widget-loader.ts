@@ -1,8 +1,10 @@
 import { fileURLToPath } from 'node:url';
+import { SluiceError } from '../errors/index.js';
 
 /** The widget bundle is not part of this build: GET /widget/sluice-progress.js answers 404. */
-export class WidgetMissingError extends Error {
-  override name = 'WidgetMissingError';
+export class WidgetMissingError extends SluiceError {
+  readonly kind = 'run-fatal';
+  readonly code = 'widget_missing';
 }
 
 /** Next to this folder in both the sources (src/widget) and the build (dist/src/widget). */

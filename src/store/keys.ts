@@ -15,9 +15,10 @@ export function createKeys(prefix: string) {
     },
     activeRun: (pipelineId: string, userId: string) => `${prefix}:active:${scope(pipelineId, userId)}`,
     sync: (pipelineId: string, userId: string) => `${prefix}:sync:${scope(pipelineId, userId)}`,
+    /** A sink's state: documents (Redis sink only), content hash and document ids per source record, stats. */
     sink(pipelineId: string, userId: string) {
       const base = `${prefix}:docs:${scope(pipelineId, userId)}`;
-      return { documents: base, hashes: `${base}:hashes`, stats: `${base}:stats` };
+      return { documents: base, hashes: `${base}:hashes`, docsOf: `${base}:docsOf`, stats: `${base}:stats` };
     },
     connectorState: (connector: string, userId: string, key: string) =>
       `${prefix}:connector:{${connector}:${userId}}:${key}`,

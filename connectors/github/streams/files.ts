@@ -6,19 +6,16 @@
  * Binary and oversized files are dropped from the listing by path and size, so they are never fetched.
  */
 import { z } from 'zod';
-import type { ConnectorState, ItemFailure, ReadContext, SourceRecord, StreamDefinition } from '../../../src/connector/index.js';
+import { decodeText, type ConnectorState, type ItemFailure, type ReadContext, type SourceRecord, type StreamDefinition } from '../../../src/connector/index.js';
 import { keepOrThrow, mapUntilRateLimit } from '../checkpoint.js';
-import type { ClientFor } from '../client.js';
+import { REQUESTS_IN_FLIGHT, type ClientFor, type GithubApi } from '../client.js';
 import { readCached } from '../conditional.js';
 import { loadDelivered, pruneDelivered, recordDelivered, trusted, type Delivered } from '../delivered.js';
 import { isStatus, responseError } from '../errors.js';
-import type { GithubApi } from '../http.js';
 import { recordId, toFile } from '../mappers.js';
 import type { GithubFile } from '../models.js';
-import { REQUESTS_IN_FLIGHT } from '../pool.js';
 import { repoPath, reposParam, walkRepos, type RepoRef, type RepoStep } from '../repos.js';
 import { parseObject, rawBlob, rawRepo, rawTree } from '../schemas.js';
-import { decodeText, hasBinaryExtension } from '../text.js';
 
 const params = z.object({ repos: reposParam });
 export type FilesParams = z.infer<typeof params>;
@@ -207,4 +204,23 @@ async function readFile(api: GithubApi, repo: RepoRef, [path, sha]: Entry): Prom
   const text = decodeText(bytes);
   if (text === undefined) return undefined;
   return toFile({ repo: repo.fullName, path, sha, size: bytes.length, text });
+}
+
+/** Extensions that are binary often enough that fetching them is a waste: checked on the path, before any fetch. */
+const BINARY_EXTENSIONS = new Set(
+  (
+    'png jpg jpeg gif bmp ico icns webp tif tiff psd ai sketch fig heic avif ' +
+    'pdf doc docx xls xlsx ppt pptx odt ods odp key numbers pages ' +
+    'zip gz tgz bz2 xz zst 7z rar tar jar war ear whl egg nupkg apk ipa dmg iso ' +
+    'exe dll so dylib o a lib obj class pyc pyo wasm bin dat db sqlite sqlite3 ' +
+    'mp3 mp4 m4a m4v mov avi mkv webm wav flac ogg aac wma ' +
+    'woff woff2 ttf otf eot ' +
+    'pt pth onnx h5 pb tflite safetensors ckpt npy npz parquet avro orc pkl'
+  ).split(' '),
+);
+
+export function hasBinaryExtension(path: string): boolean {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const dot = name.lastIndexOf('.');
+  return dot > 0 && BINARY_EXTENSIONS.has(name.slice(dot + 1).toLowerCase());
 }

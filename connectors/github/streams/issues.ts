@@ -13,16 +13,13 @@
 import { z } from 'zod';
 import type { ConnectorState, ItemFailure, SourceRecord, StreamDefinition } from '../../../src/connector/index.js';
 import { keepOrThrow, mapUntilRateLimit } from '../checkpoint.js';
-import type { ClientFor } from '../client.js';
+import { REQUESTS_IN_FLIGHT, type ClientFor, type GithubApi } from '../client.js';
 import { readConditionalPage, type BuiltPage } from '../conditional.js';
 import { isStatus } from '../errors.js';
-import type { GithubApi } from '../http.js';
 import { recordId, toComment, toIssue } from '../mappers.js';
 import type { GithubComment, GithubIssue } from '../models.js';
-import { REQUESTS_IN_FLIGHT } from '../pool.js';
-import { repoPath, reposParam, walkRepos, type RepoRef, type RepoStep } from '../repos.js';
+import { latest, repoPath, reposParam, walkRepos, type RepoRef, type RepoStep } from '../repos.js';
 import { parseList, parseObject, rawComment, rawIssue, rawRepoComment, type RawIssue } from '../schemas.js';
-import { latest } from '../time.js';
 
 const params = z.object({
   repos: reposParam,

@@ -8,9 +8,8 @@ import type { ClientFor } from '../client.js';
 import { readConditionalPage } from '../conditional.js';
 import { toPull } from '../mappers.js';
 import type { GithubPull } from '../models.js';
-import { repoPath, reposParam, walkRepos } from '../repos.js';
+import { earliest, latest, repoPath, reposParam, walkRepos } from '../repos.js';
 import { parseList, rawPull } from '../schemas.js';
-import { earliest, latest } from '../time.js';
 
 const params = z.object({ repos: reposParam });
 export type PullsParams = z.infer<typeof params>;

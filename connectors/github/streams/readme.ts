@@ -1,13 +1,12 @@
 /** `readme`: the README of each repo, one record per repo; a repo without one yields nothing. */
 import { z } from 'zod';
-import type { StreamDefinition } from '../../../src/connector/index.js';
+import { decodeText, type StreamDefinition } from '../../../src/connector/index.js';
 import type { ClientFor } from '../client.js';
 import { isStatus } from '../errors.js';
 import { toReadme } from '../mappers.js';
 import type { GithubReadme } from '../models.js';
 import { repoPath, reposParam, walkRepos } from '../repos.js';
 import { parseObject, rawContent } from '../schemas.js';
-import { decodeText } from '../text.js';
 
 const params = z.object({ repos: reposParam });
 export type ReadmeParams = z.infer<typeof params>;

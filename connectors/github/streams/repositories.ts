@@ -1,8 +1,8 @@
 /** `repositories`: the authenticated user's repos, one provider page per read. */
 import { z } from 'zod';
-import type { StreamDefinition } from '../../../src/connector/index.js';
+import { cursorCodec, type StreamDefinition } from '../../../src/connector/index.js';
 import type { ClientFor } from '../client.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { CONNECTOR } from '../errors.js';
 import { toRepository } from '../mappers.js';
 import type { GithubRepository } from '../models.js';
 import { readUserReposPage, userReposUrl } from '../repos.js';
@@ -15,7 +15,7 @@ const params = z.object({
 });
 export type RepositoriesParams = z.infer<typeof params>;
 
-const cursorSchema = z.object({ url: z.string() });
+const cursorOf = cursorCodec(z.object({ url: z.string() }), { connector: CONNECTOR, stream: 'repositories' });
 
 export function repositoriesStream(clientFor: ClientFor): StreamDefinition<GithubRepository, RepositoriesParams> {
   return {
@@ -23,11 +23,11 @@ export function repositoriesStream(clientFor: ClientFor): StreamDefinition<Githu
     params,
     async read(context, cursor) {
       const api = await clientFor(context);
-      const url = cursor ? decodeCursor(cursorSchema, cursor, 'repositories').url : userReposUrl(api, context.params.affiliation);
+      const url = cursor ? cursorOf.decode(cursor).url : userReposUrl(api, context.params.affiliation);
       const { repos, next } = await readUserReposPage(api, url);
       return {
         records: repos.map(toRepository),
-        ...(next ? { nextCursor: encodeCursor({ url: next }) } : {}),
+        ...(next ? { nextCursor: cursorOf.encode({ url: next }) } : {}),
       };
     },
   };
