@@ -1,12 +1,14 @@
 import { inspect } from 'node:util';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConnectorParamsError, CursorError, SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError } from '../src/connector/index.js';
 import { createGithubConnector } from '../connectors/github/index.js';
 import { API, failuresOf, fixture, makeContext, readAll, recordsOf, rejection } from '../connectors/github/fixtures/harness.js';
 
-const connector = createGithubConnector({ perPage: 3, retry: { retries: 1, baseDelayMs: 1 } });
-const { issues, repositories } = connector.streams;
+// A fresh connector per test, as a fresh process: a rate limit closes the token's gate for the rest of its process.
+const newStreams = () => createGithubConnector({ perPage: 3, retry: { retries: 1, baseDelayMs: 1 } }).streams;
+let { issues, repositories } = newStreams();
+beforeEach(() => ({ issues, repositories } = newStreams()));
 const listQuery = { state: 'all', sort: 'updated', direction: 'desc', per_page: '3' };
 const app = () => makeContext({ repos: ['acme/app'] });
 
@@ -64,7 +66,7 @@ describe('rate limits: the shard is re-queued, the worker does not sleep', () =>
       .reply(200, fixture('issues-page-3'));
     const page = await issues.read(app(), undefined);
     scope.done();
-    expect(page.records.map((record) => record.id)).toEqual(['acme/app#37']);
+    expect(page.records.map((record) => record.id)).toEqual(['issue:acme/app#37']);
   });
 
   it('but not twice', async () => {
@@ -117,7 +119,7 @@ describe('missing repositories and odd answers', () => {
       .reply(200, fixture('issues-page-3'));
     const pages = await readAll(issues, makeContext({ repos: ['acme/gone', 'acme/app'] }));
     expect(failuresOf(pages)).toEqual([{ id: 'acme/gone', reason: 'repository acme/gone not found, or not visible to this token (404)' }]);
-    expect(recordsOf(pages).map((record) => record.id)).toEqual(['acme/app#37']);
+    expect(recordsOf(pages).map((record) => record.id)).toEqual(['issue:acme/app#37']);
   });
 
   it('repos from the run input when the params name none', async () => {
@@ -158,6 +160,17 @@ describe('missing repositories and odd answers', () => {
     const error = await rejection(repositories.read(makeContext({}), undefined));
     expect(error).toBeInstanceOf(SourceResponseError);
     expect(error.message).toMatch(/outside https:\/\/api\.github\.com/);
+  });
+
+  it('repository names outside the owner/name grammar are refused, naming them, before any request', async () => {
+    const connector = createGithubConnector();
+    for (const name of ['../user', 'acme/..', 'acme/.', 'a/b/c', '-acme/app', 'acme/app?x=1', 'acme/a%2Fb']) {
+      expect(() => connector.files({ repos: [name] })).toThrow(`"${name}" is not a repository name of the form "owner/name"`);
+    }
+    expect(() => connector.files({ repos: ['acme/app.js', 'a_b/c-d', 'octo-org/.github'] })).not.toThrow();
+    // From the run input: a failure of that item, and no request (none is intercepted).
+    const pages = await readAll(issues, makeContext({}, { input: { repos: ['../user'] } }));
+    expect(failuresOf(pages)).toEqual([{ id: '../user', reason: '"../user" is not a repository name of the form "owner/name"' }]);
   });
 
   it('a tampered cursor is refused', async () => {

@@ -1,33 +1,18 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGithubConnector } from '../connectors/github/index.js';
-import { API, MemoryState, failuresOf, fixture, makeContext, readAll, recordsOf } from '../connectors/github/fixtures/harness.js';
+import { toFile, toReadme } from '../connectors/github/mappers.js';
+import { API, APP_SHA, MemoryState, appBlobs, failuresOf, fixture, makeContext, readAll, recordsOf } from '../connectors/github/fixtures/harness.js';
 
-const TREE_SHA = '9fb037999f264ba9a7fc6274d15fa3ae2ab98312';
-const SHA = {
-  readme: '980a0d5f19a64b4b30a87d4206aade58726b60e3',
-  index: '3d21ec53a331a6f037a91c368710b99387d012c1',
-  tool: '8f94139338f9404f26296befa88755fc2598c289',
-  latin1: 'c0ffee0000000000000000000000000000000001',
-};
+const TREE_SHA = APP_SHA.tree;
+const SHA = APP_SHA;
 const [appRepo] = fixture<Record<string, unknown>[]>('user-repos');
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
-/** Blobs the files stream may fetch; the .png, the 5 MB file and the symlink have no interceptor: fetching them fails the test. */
-function blobs(scope: nock.Scope): nock.Scope {
-  return scope
-    .get(`/repos/acme/app/git/blobs/${SHA.readme}`)
-    .reply(200, fixture('blob-README.md'))
-    .get(`/repos/acme/app/git/blobs/${SHA.index}`)
-    .reply(200, fixture('blob-src-index.ts'))
-    .get(`/repos/acme/app/git/blobs/${SHA.tool}`)
-    .reply(200, fixture('blob-bin-tool'))
-    .get(`/repos/acme/app/git/blobs/${SHA.latin1}`)
-    .reply(200, fixture('blob-docs-latin1.txt'));
-}
+const blobs = appBlobs;
 
 describe('github.files', () => {
   it('reads text files only: binary (NUL byte, .png, bad UTF-8) and oversized files are skipped, hash = blob sha', async () => {
@@ -47,12 +32,12 @@ describe('github.files', () => {
     expect(pages.map((page) => page.records.length)).toEqual([0, 1, 1]);
     expect(recordsOf(pages)).toEqual([
       {
-        id: 'acme/app:README.md',
+        id: 'file:acme/app:README.md',
         hash: SHA.readme,
         data: { repo: 'acme/app', path: 'README.md', sha: SHA.readme, size: 30, text: '# Acme app\n\nThe Acme web app.\n' },
       },
       {
-        id: 'acme/app:src/index.ts',
+        id: 'file:acme/app:src/index.ts',
         hash: SHA.index,
         data: { repo: 'acme/app', path: 'src/index.ts', sha: SHA.index, size: 34, text: "export const greeting = 'héllo';\n" },
       },
@@ -72,7 +57,7 @@ describe('github.files', () => {
     const scope = blobs(nock(API).get(`/repos/acme/app/git/trees/${TREE_SHA}`).query({ recursive: '1' }).reply(200, fixture('tree-app')));
     const second = await files.read(context, first.nextCursor);
     scope.done();
-    expect(second.records.map((record) => record.id)).toEqual(['acme/app:README.md', 'acme/app:src/index.ts']);
+    expect(second.records.map((record) => record.id)).toEqual(['file:acme/app:README.md', 'file:acme/app:src/index.ts']);
     expect(second.nextCursor).toBeUndefined();
   });
 
@@ -103,7 +88,7 @@ describe('github.readme and the user repo listing', () => {
     scope.done();
     expect(recordsOf(pages)).toEqual([
       {
-        id: 'acme/app:README',
+        id: 'readme:acme/app',
         hash: expect.stringMatching(/^[\w-]{22}$/),
         data: {
           repo: 'acme/app',
@@ -166,7 +151,7 @@ describe('github.repositories', () => {
         htmlUrl: 'https://github.com/acme/docs',
       },
     ]);
-    expect(recordsOf(pages)[0]!.id).toBe('acme/app');
+    expect(recordsOf(pages)[0]!.id).toBe('repo:acme/app');
   });
 });
 
@@ -188,7 +173,7 @@ describe('baseUrl', () => {
       .reply(200, fixture('issue-39-comments'));
     const pages = await readAll(connector.streams.issues, makeContext({ repos: ['acme/app'] }));
     scope.done();
-    expect(recordsOf(pages).map((record) => [record.id, record.data.comments.length])).toEqual([['acme/app#39', 1]]);
+    expect(recordsOf(pages).map((record) => [record.id, record.data.comments.length])).toEqual([['issue:acme/app#39', 1]]);
   });
 
   it('names endpoints relative to the GHE base in errors', async () => {
@@ -197,6 +182,15 @@ describe('baseUrl', () => {
     await expect(connector.streams.repositories.read(makeContext({}), undefined)).rejects.toThrow(
       'GitHub GET /user/repos returned an object where a list was expected',
     );
+  });
+});
+
+describe('record ids', () => {
+  it('carry their kind: a root file named README is not the readme record', () => {
+    const file = toFile({ repo: 'acme/app', path: 'README', sha: SHA.readme, size: 1, text: 'x' });
+    const readme = toReadme({ repo: 'acme/app', path: 'README', sha: SHA.readme, text: 'x', htmlUrl: null });
+    expect(file.id).toBe('file:acme/app:README');
+    expect(readme.id).toBe('readme:acme/app');
   });
 });
 

@@ -16,6 +16,8 @@ function issuesLink(rels: Record<string, number>): string {
     .join(', ');
 }
 const pageQuery = (page: number) => ({ ...listQuery, since: SINCE, page: String(page) });
+/** The repo-wide comment listing read after the issues on incremental syncs, for edited comments. */
+const editsQuery = { since: SINCE, sort: 'updated', direction: 'asc', per_page: '3' };
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
@@ -39,15 +41,19 @@ describe('github.issues', () => {
       .reply(200, fixture('issue-42-comments'))
       .get('/repos/acme/app/issues/39/comments')
       .query({ per_page: '100' })
-      .reply(200, fixture('issue-39-comments'));
+      .reply(200, fixture('issue-39-comments'))
+      .get('/repos/acme/app/issues/comments')
+      .query(editsQuery)
+      .reply(200, []);
 
     const context = makeContext({ repos: ['acme/app'] }, { since: SINCE });
     const pages = await readAll(issues, context);
     scope.done();
 
-    expect(pages).toHaveLength(3);
+    // Three pages of issues, then the comment listing (no edits).
+    expect(pages).toHaveLength(4);
     const records = recordsOf(pages);
-    expect(records.map((record) => record.id)).toEqual(['acme/app#42', 'acme/app#40', 'acme/app#39', 'acme/app#38', 'acme/app#37']);
+    expect(records.map((record) => record.id)).toEqual(['issue:acme/app#42', 'issue:acme/app#40', 'issue:acme/app#39', 'issue:acme/app#38', 'issue:acme/app#37']);
 
     const first = records[0]!.data;
     expect(first).toMatchObject({
@@ -68,8 +74,8 @@ describe('github.issues', () => {
     expect(records[1]!.data).toMatchObject({ author: null, body: '', comments: [] });
     expect(records[2]!.data.comments).toEqual([{ author: null, body: '+1, my eyes hurt', createdAt: '2024-04-30T16:45:00Z' }]);
 
-    expect(pages.map((page) => page.watermark)).toEqual(['2024-05-03T10:00:00Z', '2024-04-30T16:45:00Z', '2024-04-01T09:00:00Z']);
-    const watermarks = pages.map((page) => Date.parse(page.watermark!));
+    expect(pages.map((page) => page.watermark)).toEqual(['2024-05-03T10:00:00Z', '2024-04-30T16:45:00Z', '2024-04-01T09:00:00Z', undefined]);
+    const watermarks = pages.flatMap((page) => (page.watermark ? [Date.parse(page.watermark)] : []));
     expect(new Date(Math.max(...watermarks)).toISOString()).toBe('2024-05-03T10:00:00.000Z');
     expect(failuresOf(pages)).toEqual([]);
   });
@@ -90,7 +96,7 @@ describe('github.issues', () => {
     const [a] = recordsOf(await readAll(issues, makeContext({ repos: ['acme/app'] })));
     reply();
     const [b] = recordsOf(await readAll(issues, makeContext({ repos: ['acme/app'] })));
-    expect(a!.id).toBe('acme/app#37');
+    expect(a!.id).toBe('issue:acme/app#37');
     expect(a!.hash).toBe(b!.hash);
     expect(a!.hash).toMatch(/^[\w-]{22}$/);
   });
@@ -123,7 +129,10 @@ describe('github.issues', () => {
       .reply(200, fixture('issues-page-3'), { etag: '"p1"', link })
       .get('/repositories/1296269/issues')
       .query(pageQuery(2))
-      .reply(200, [], { etag: '"p2"' });
+      .reply(200, [], { etag: '"p2"' })
+      .get('/repos/acme/app/issues/comments')
+      .query(editsQuery)
+      .reply(200, [], { etag: '"c1"' });
     await readAll(issues, makeContext({ repos: ['acme/app'] }, { state, since: SINCE }));
 
     const scope = nock(API)
@@ -134,10 +143,14 @@ describe('github.issues', () => {
       .get('/repositories/1296269/issues')
       .query(pageQuery(2))
       .matchHeader('if-none-match', '"p2"')
+      .reply(304)
+      .get('/repos/acme/app/issues/comments')
+      .query(editsQuery)
+      .matchHeader('if-none-match', '"c1"')
       .reply(304);
     const pages = await readAll(issues, makeContext({ repos: ['acme/app'] }, { state, since: SINCE }));
     scope.done();
-    expect(pages.map((page) => page.unchanged ?? 0)).toEqual([1, 0]);
+    expect(pages.map((page) => page.unchanged ?? 0)).toEqual([1, 0, 0]);
     expect(recordsOf(pages)).toEqual([]);
   });
 
@@ -151,8 +164,8 @@ describe('github.issues', () => {
       .query({ per_page: '100' })
       .reply(404, fixture('error-not-found'));
     const pages = await readAll(issues, makeContext({ repos: ['acme/app'] }, { state }));
-    expect(recordsOf(pages).map((record) => record.id)).toEqual(['acme/app#38']);
-    expect(failuresOf(pages)).toEqual([{ id: 'acme/app#39', reason: expect.stringContaining('404') }]);
+    expect(recordsOf(pages).map((record) => record.id)).toEqual(['issue:acme/app#38']);
+    expect(failuresOf(pages)).toEqual([{ id: 'issue:acme/app#39', reason: expect.stringContaining('404') }]);
     expect([...state.values.keys()].filter((key) => key.startsWith('etag:'))).toEqual([]);
   });
 
@@ -175,8 +188,8 @@ describe('github.pulls', () => {
     scope.done();
     expect(pages).toHaveLength(1);
     expect(recordsOf(pages).map((record) => [record.id, record.data.merged, record.data.author])).toEqual([
-      ['acme/app#41', false, 'hubot'],
-      ['acme/app#36', true, 'dependabot[bot]'],
+      ['pull:acme/app#41', false, 'hubot'],
+      ['pull:acme/app#36', true, 'dependabot[bot]'],
     ]);
     expect(pages[0]!.watermark).toBe('2024-05-02T18:30:00Z');
   });

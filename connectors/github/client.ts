@@ -9,9 +9,10 @@ import { createHash } from 'node:crypto';
 import { Octokit } from '@octokit/rest';
 import { throttling } from '@octokit/plugin-throttling';
 import { retry } from '@octokit/plugin-retry';
-import { SourceAuthError, SourceResponseError, type ReadContext } from '../../src/connector/index.js';
+import { SourceAuthError, SourceRateLimitError, SourceResponseError, type ReadContext } from '../../src/connector/index.js';
 import { CONNECTOR, responseError, toSourceError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
+import { RateGate } from './rate-gate.js';
 
 const ThrottledOctokit = Octokit.plugin(throttling, retry);
 /** Typed as the base client: the plugins change behaviour, not the API we call. */
@@ -59,7 +60,8 @@ function createOctokit(token: string, tokenHash: string, options: ResolvedOption
 /** Resolves the token of each read and hands out a cached client for it. */
 export function createClientProvider(options: ResolvedOptions) {
   // Keyed by a hash of the token; the cache belongs to one connector instance, hence to one baseUrl.
-  const cache = new Map<string, GithubOctokit>();
+  // The gate travels with the client: one budget per token.
+  const cache = new Map<string, { octokit: GithubOctokit; gate: RateGate }>();
 
   return async function clientFor(context: Pick<ReadContext<unknown>, 'credentials' | 'signal'>): Promise<GithubApi> {
     const credentials = await context.credentials();
@@ -71,15 +73,15 @@ export function createClientProvider(options: ResolvedOptions) {
       );
     }
     const key = createHash('sha256').update(options.baseUrl).update('\0').update(token).digest('hex');
-    let octokit = cache.get(key);
-    if (octokit) {
+    let client = cache.get(key);
+    if (client) {
       cache.delete(key); // re-insert: Map order doubles as LRU order
     } else {
-      octokit = createOctokit(token, key, options);
+      client = { octokit: createOctokit(token, key, options), gate: new RateGate() };
       if (cache.size >= MAX_CACHED_CLIENTS) cache.delete(cache.keys().next().value as string);
     }
-    cache.set(key, octokit);
-    return new GithubApi(octokit, options, context.signal);
+    cache.set(key, client);
+    return new GithubApi(client.octokit, options, client.gate, context.signal);
   };
 }
 
@@ -105,6 +107,7 @@ export class GithubApi {
   constructor(
     private readonly octokit: GithubOctokit,
     readonly options: ResolvedOptions,
+    private readonly gate: RateGate,
     private readonly signal?: AbortSignal,
   ) {
     this.base = new URL(options.baseUrl);
@@ -130,6 +133,7 @@ export class GithubApi {
   async get(url: string, init: { etag?: string } = {}): Promise<Fetched | NotModified> {
     this.assertOwnOrigin(url);
     const endpoint = this.endpoint(url);
+    this.gate.check(endpoint);
     try {
       const response = await this.octokit.request({
         method: 'GET',
@@ -141,13 +145,19 @@ export class GithubApi {
         request: { signal: this.signal },
       });
       const headers = response.headers as Record<string, string | undefined>;
+      this.gate.observe(headers);
       const next = parseNextLink(headers.link);
       if (next) this.assertOwnOrigin(next);
       return { data: response.data, etag: headers.etag, next };
     } catch (error) {
       // Octokit reports 304 as an error; for a conditional request it is the good news.
+      const response = (error as { response?: { headers?: Record<string, string | undefined> } }).response;
+      this.gate.observe(response?.headers);
       if (init.etag && (error as { status?: unknown }).status === 304) return { notModified: true };
-      throw toSourceError(error, endpoint);
+      const now = Date.now();
+      const mapped = toSourceError(error, endpoint, now);
+      if (mapped instanceof SourceRateLimitError) this.gate.closeFor(mapped.retryAfterMs, now);
+      throw mapped;
     }
   }
 

@@ -1,15 +1,27 @@
-/** Raw GitHub payloads to output records. Ids are stable across syncs: `owner/repo`, `owner/repo#12`, `owner/repo:path`. */
+/**
+ * Raw GitHub payloads to output records. Ids are stable across syncs and carry their kind, so a
+ * root file named README never collides with the readme record, nor an issue with a pull request.
+ */
 import type { SourceRecord } from '../../src/connector/index.js';
 import { contentHash } from '../../src/util/hash.js';
 import type { GithubComment, GithubFile, GithubIssue, GithubPull, GithubReadme, GithubRepository } from './models.js';
 import type { RawComment, RawIssue, RawPull, RawRepo } from './schemas.js';
+
+/** Record ids, one namespace per kind. Failures of an item use the same id as its record. */
+export const recordId = {
+  repo: (fullName: string) => `repo:${fullName}`,
+  file: (repo: string, path: string) => `file:${repo}:${path}`,
+  readme: (repo: string) => `readme:${repo}`,
+  issue: (repo: string, number: number) => `issue:${repo}#${number}`,
+  pull: (repo: string, number: number) => `pull:${repo}#${number}`,
+};
 
 function hashed<T>(id: string, data: T): SourceRecord<T> {
   return { id, hash: contentHash(data), data };
 }
 
 export function toRepository(raw: RawRepo): SourceRecord<GithubRepository> {
-  return hashed(raw.full_name, {
+  return hashed(recordId.repo(raw.full_name), {
     fullName: raw.full_name,
     description: raw.description,
     defaultBranch: raw.default_branch,
@@ -25,7 +37,7 @@ export function toComment(raw: RawComment): GithubComment {
 }
 
 export function toIssue(repo: string, raw: RawIssue, comments: GithubComment[]): SourceRecord<GithubIssue> {
-  return hashed(`${repo}#${raw.number}`, {
+  return hashed(recordId.issue(repo, raw.number), {
     repo,
     number: raw.number,
     title: raw.title,
@@ -41,7 +53,7 @@ export function toIssue(repo: string, raw: RawIssue, comments: GithubComment[]):
 }
 
 export function toPull(repo: string, raw: RawPull): SourceRecord<GithubPull> {
-  return hashed(`${repo}#${raw.number}`, {
+  return hashed(recordId.pull(repo, raw.number), {
     repo,
     number: raw.number,
     title: raw.title,
@@ -58,10 +70,10 @@ export function toPull(repo: string, raw: RawPull): SourceRecord<GithubPull> {
 
 export function toFile(file: GithubFile): SourceRecord<GithubFile> {
   // The blob sha already names the content exactly.
-  return { id: `${file.repo}:${file.path}`, hash: file.sha, data: file };
+  return { id: recordId.file(file.repo, file.path), hash: file.sha, data: file };
 }
 
 export function toReadme(readme: GithubReadme): SourceRecord<GithubReadme> {
   // One README per repo, whatever its file name, so the id does not carry the path.
-  return hashed(`${readme.repo}:README`, readme);
+  return hashed(recordId.readme(readme.repo), readme);
 }

@@ -4,15 +4,38 @@
  * own repos, listed a page at a time so the cursor holds at most one listing page.
  */
 import { z } from 'zod';
-import { cursorCodec, type ItemFailure, type Page, type ReadContext, type SourceRecord } from '../../src/connector/index.js';
+import { SourceError, cursorCodec, type ItemFailure, type Page, type ReadContext, type SourceRecord } from '../../src/connector/index.js';
 import type { GithubApi } from './client.js';
 import { CONNECTOR, isStatus } from './errors.js';
 import { parseList, rawRepo, type RawRepo } from './schemas.js';
 
-const REPO_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+/**
+ * GitHub's grammar: an owner is letters, digits, `-` (and `_` for managed users), not starting with
+ * `-`, at most 39 characters; a repo name is letters, digits, `.`, `_`, `-`, at most 100, and never
+ * `.` or `..`. Names travel into URL paths: `../user` would turn `/repos/../user` into `/user`.
+ */
+const OWNER = /^[A-Za-z0-9][A-Za-z0-9_-]{0,38}$/;
+const NAME = /^[A-Za-z0-9._-]{1,100}$/;
+
+export function isRepoName(fullName: string): boolean {
+  const parts = fullName.split('/');
+  if (parts.length !== 2) return false;
+  const [owner = '', name = ''] = parts;
+  return OWNER.test(owner) && NAME.test(name) && name !== '.' && name !== '..';
+}
+
+export function notARepoName(fullName: string): string {
+  return `${JSON.stringify(fullName.slice(0, 200))} is not a repository name of the form "owner/name"`;
+}
 
 /** The `repos` stream param: "owner/name" strings. */
-export const reposParam = z.array(z.string().regex(REPO_NAME, 'expected "owner/name"')).optional();
+export const reposParam = z
+  .array(
+    z.string().superRefine((value, ctx) => {
+      if (!isRepoName(value)) ctx.addIssue({ code: 'custom', message: notARepoName(value) });
+    }),
+  )
+  .optional();
 
 export interface RepoRef {
   fullName: string;
@@ -20,8 +43,9 @@ export interface RepoRef {
   defaultBranch?: string;
 }
 
-/** `/repos/{owner}/{name}`, escaped. */
+/** `/repos/{owner}/{name}`, escaped; a name outside the grammar never reaches a URL. */
 export function repoPath(repo: RepoRef): string {
+  if (!isRepoName(repo.fullName)) throw new SourceError(`github: ${notARepoName(repo.fullName)}`, CONNECTOR);
   const [owner = '', name = ''] = repo.fullName.split('/');
   return `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`;
 }
@@ -68,6 +92,8 @@ export interface RepoStep<T, A> {
   records: SourceRecord<T>[];
   failures?: ItemFailure[];
   unchanged?: number;
+  /** Ids of the unchanged records, when the stream knows them. */
+  unchangedIds?: string[];
   watermark?: string;
   /** Where to resume inside this repo; absent when the repo is done. */
   next?: A;
@@ -80,7 +106,8 @@ export interface WalkArgs<T, A> {
   cursor: string | undefined;
   /** Schema of the stream's position inside a repo. */
   position: z.ZodType<A>;
-  readRepo(repo: RepoRef, at: A | undefined): Promise<RepoStep<T, A>>;
+  /** `run.until` is fixed for the whole run: streams use it to stamp what the run delivered. */
+  readRepo(repo: RepoRef, at: A | undefined, run: { until: string }): Promise<RepoStep<T, A>>;
 }
 
 export async function walkRepos<T, A>(args: WalkArgs<T, A>): Promise<Page<T>> {
@@ -108,11 +135,11 @@ export async function walkRepos<T, A>(args: WalkArgs<T, A>): Promise<Page<T>> {
 
   const [fullName, defaultBranch] = repos[state.i] as [string, string | undefined];
   let step: RepoStep<T, A>;
-  if (!REPO_NAME.test(fullName)) {
-    step = { records: [], failures: [{ id: fullName, reason: 'not a repository name of the form "owner/name"' }] };
+  if (!isRepoName(fullName)) {
+    step = { records: [], failures: [{ id: fullName, reason: notARepoName(fullName) }] };
   } else {
     try {
-      step = await args.readRepo({ fullName, defaultBranch }, state.at);
+      step = await args.readRepo({ fullName, defaultBranch }, state.at, { until: state.until });
     } catch (error) {
       // GitHub answers 404 for private repos the token cannot see, too.
       if (!isStatus(error, 404)) throw error;
@@ -123,6 +150,7 @@ export async function walkRepos<T, A>(args: WalkArgs<T, A>): Promise<Page<T>> {
   const page: Page<T> = { records: step.records };
   if (step.failures?.length) page.failures = step.failures;
   if (step.unchanged) page.unchanged = step.unchanged;
+  if (step.unchangedIds?.length) page.unchangedIds = step.unchangedIds;
   if (step.watermark) page.watermark = earliest([step.watermark, state.until]);
   const nextState: WalkCursor<A> | undefined =
     step.next !== undefined

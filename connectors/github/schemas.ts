@@ -81,6 +81,14 @@ export const rawComment = z.object({
 });
 export type RawComment = z.infer<typeof rawComment>;
 
+/** An item of the repo-wide comment listing: which issue it belongs to, and when it changed. */
+export const rawRepoComment = z.object({
+  issue_url: z.string(),
+  created_at: iso,
+  updated_at: iso,
+});
+export type RawRepoComment = z.infer<typeof rawRepoComment>;
+
 export const rawPull = z.object({
   number: z.number().int(),
   title: z.string(),

@@ -20,6 +20,11 @@ export interface Page<T> {
   failures?: ItemFailure[];
   /** Records the source reported unchanged without sending them (an ETag 304): counted as skipped. */
   unchanged?: number;
+  /**
+   * Ids of those unchanged records, when the source knows them (a file whose blob sha a completed
+   * sync delivered). Not sent again, yet still present: a sweep of a full listing must keep them.
+   */
+  unchangedIds?: string[];
   /** Total records in the stream, when the source knows it. */
   total?: number;
   /** Incremental cursor reached so far (an ISO time, a history id). The run keeps the greatest. */

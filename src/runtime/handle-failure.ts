@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { classifyError, type ErrorDecision, type WaitInfo } from '../errors/index.js';
+import { classifyError, isSluiceError, type ErrorDecision, type WaitInfo } from '../errors/index.js';
 import { errorReason } from '../pipeline/step.js';
 import type { RuntimeContext } from './context.js';
 import { JOB_BATCH, type BatchJobData, type PageJobData } from './jobs.js';
@@ -7,6 +7,14 @@ import { abandonBatch } from './process-batch.js';
 
 /** A processor that throws BullMQ's UnrecoverableError asks for no more attempts of this shard. */
 const GIVE_UP: ErrorDecision = { action: 'give-up' };
+
+/**
+ * A source's rate limit, recognised by its brand and code (or class name, for a subclass with its own
+ * code), never by `instanceof`: a config's connectors throw copies of the runtime's classes.
+ */
+function isSourceRateLimit(error: unknown): boolean {
+  return isSluiceError(error) && (error.code === 'source_rate_limit' || error.name === 'SourceRateLimitError');
+}
 
 /**
  * Carries out what `classifyError` decided for a shard's error:
@@ -22,8 +30,11 @@ export async function handleShardError(rt: RuntimeContext, job: Job, error: unkn
   const decision = error instanceof UnrecoverableError ? GIVE_UP : classifyError(error);
   if (decision.action === 'delay') {
     if (decision.wait) await markWaiting(rt, job, decision.wait, decision.delayMs);
-    // Jitter spreads the jobs that waited on the same key, so they do not return all at once.
-    await job.moveToDelayed(Date.now() + Math.max(50, decision.delayMs) * (1 + Math.random() * 0.25), token);
+    // Jitter spreads the jobs that waited on the same key, so they do not return all at once; a
+    // source's limit has a known reset, so its jitter stays under a second past it.
+    const delayMs = Math.max(50, decision.delayMs);
+    const jitterMs = Math.random() * Math.min(isSourceRateLimit(error) ? 1000 : Infinity, delayMs * 0.25);
+    await job.moveToDelayed(Date.now() + delayMs + jitterMs, token);
     throw new DelayedError();
   }
   const lastAttempt = decision.action !== 'retry' || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

@@ -1,30 +1,38 @@
 /**
  * `files`: text files at the head of each repo's default branch. Per repo: one read lists the
- * tree (recursively), then each read fetches the blobs of `perPage` paths. Binary and oversized
- * files are dropped from the listing by path and size, so they are never fetched.
+ * tree (recursively, conditionally: an unchanged tree answers 304), then each read fetches the
+ * blobs of `perPage` paths. The tree gives every blob's sha, so a file whose sha a completed sync
+ * already delivered is never downloaded again (see delivered.ts); it is reported unchanged.
+ * Binary and oversized files are dropped from the listing by path and size, so they are never fetched.
  */
 import { z } from 'zod';
-import { decodeText, mapLimit, type ConnectorState, type ItemFailure, type SourceRecord, type StreamDefinition } from '../../../src/connector/index.js';
+import { decodeText, type ConnectorState, type ItemFailure, type ReadContext, type SourceRecord, type StreamDefinition } from '../../../src/connector/index.js';
+import { keepOrThrow, mapUntilRateLimit } from '../checkpoint.js';
 import { REQUESTS_IN_FLIGHT, type ClientFor, type GithubApi } from '../client.js';
+import { readCached } from '../conditional.js';
+import { loadDelivered, pruneDelivered, recordDelivered, trusted, type Delivered } from '../delivered.js';
 import { isStatus, responseError } from '../errors.js';
-import { toFile } from '../mappers.js';
+import { recordId, toFile } from '../mappers.js';
 import type { GithubFile } from '../models.js';
-import { repoPath, reposParam, walkRepos, type RepoRef } from '../repos.js';
+import { repoPath, reposParam, walkRepos, type RepoRef, type RepoStep } from '../repos.js';
 import { parseObject, rawBlob, rawRepo, rawTree } from '../schemas.js';
 
 const params = z.object({ repos: reposParam });
 export type FilesParams = z.infer<typeof params>;
 
-/** Inside a repo: the tree being read (its sha, immutable) and how many of its files are done. */
+/** Inside a repo: the tree being read (its sha, immutable) and how many of its files to fetch are done. */
 const position = z.object({ tree: z.string(), offset: z.number().int().nonnegative() });
+type Position = z.infer<typeof position>;
 
 /** A file worth fetching: [path, blob sha]. */
 type Entry = [path: string, sha: string];
 const entries = z.array(z.tuple([z.string(), z.string()]));
 
-/** The listing is cached in ConnectorState between pages; if it expired, the tree is read again by sha. */
-const LISTING_TTL_S = 24 * 3600;
+/** The listing is cached by tree sha: between pages, and for the next sync's 304 on the tree. */
+const LISTING_TTL_S = 7 * 24 * 3600;
 const listingKey = (repo: RepoRef, treeSha: string) => `tree:${repo.fullName}@${treeSha}`;
+
+type Context = ReadContext<FilesParams>;
 
 export function filesStream(clientFor: ClientFor): StreamDefinition<GithubFile, FilesParams> {
   return {
@@ -38,52 +46,127 @@ export function filesStream(clientFor: ClientFor): StreamDefinition<GithubFile, 
         context,
         cursor,
         position,
-        async readRepo(repo, at) {
-          if (!at) return listRepo(api, context.state, repo);
-          const listing = (await loadListing(context.state, repo, at.tree)) ?? (await readListing(api, context.state, repo, at.tree)).files;
-          const end = at.offset + api.options.perPage;
-          const failures: ItemFailure[] = [];
-          const read = await mapLimit(listing.slice(at.offset, end), REQUESTS_IN_FLIGHT, (entry) =>
-            readFile(api, repo, entry).catch((error: unknown) => {
-              if (!isStatus(error, 404)) throw error;
-              failures.push({ id: `${repo.fullName}:${entry[0]}`, reason: 'blob not found (404)' });
-              return undefined;
-            }),
-          );
-          const records = read.filter((record): record is SourceRecord<GithubFile> => record !== undefined);
-          return { records, failures, next: end < listing.length ? { tree: at.tree, offset: end } : undefined };
-        },
+        readRepo: (repo, at, run) => (at ? readFiles(api, context, repo, at, run.until) : listRepo(api, context, repo, run.until)),
       });
     },
   };
 }
 
-/** First read of a repo: list its tree, remember the listing, no records yet. */
-async function listRepo(api: GithubApi, state: ConnectorState, repo: RepoRef) {
-  const branch = repo.defaultBranch ?? (await readDefaultBranch(api, repo));
+/** The files of the listing that no completed sync delivered at their current sha. */
+function toFetch(listing: Entry[], delivered: Delivered, since: string | undefined): Entry[] {
+  return listing.filter(([path, sha]) => !trusted(delivered, path, sha, since));
+}
+
+/** First read of a repo: list its tree, count what is unchanged, no records yet. */
+async function listRepo(api: GithubApi, context: Context, repo: RepoRef, until: string): Promise<RepoStep<GithubFile, Position>> {
+  const { state } = context;
   let listing: { sha: string; files: Entry[]; truncated: boolean };
   try {
-    listing = await readListing(api, state, repo, branch);
+    const branch = repo.defaultBranch ?? (await readDefaultBranch(api, state, repo));
+    listing = await readBranchListing(api, state, repo, branch);
   } catch (error) {
     // 409 "Git Repository is empty": nothing to read, nothing failed.
     if (isStatus(error, 409)) return { records: [] };
     throw error;
   }
+  const delivered = await loadDelivered(state, repo.fullName);
+  await pruneDelivered(state, repo.fullName, delivered, new Set(listing.files.map(([path]) => path)));
+  const unchangedIds = listing.files
+    .filter(([path, sha]) => trusted(delivered, path, sha, context.since)?.[2] === 1)
+    .map(([path]) => recordId.file(repo.fullName, path));
   const failures: ItemFailure[] = listing.truncated
     ? [{ id: repo.fullName, reason: 'GitHub truncated the tree (over 100,000 entries or 7 MB): later files were not read' }]
     : [];
-  return { records: [], failures, next: listing.files.length ? { tree: listing.sha, offset: 0 } : undefined };
+  const pending = toFetch(listing.files, delivered, context.since).length;
+  return {
+    records: [],
+    failures,
+    unchanged: unchangedIds.length,
+    unchangedIds,
+    watermark: until,
+    next: pending ? { tree: listing.sha, offset: 0 } : undefined,
+  };
 }
 
-async function readDefaultBranch(api: GithubApi, repo: RepoRef): Promise<string> {
+type Outcome = { entry: Entry; record?: SourceRecord<GithubFile>; missing?: true };
+
+/** A slice of the files to fetch; a rate limit keeps the files read before it. */
+async function readFiles(api: GithubApi, context: Context, repo: RepoRef, at: Position, until: string): Promise<RepoStep<GithubFile, Position>> {
+  const { state } = context;
+  const listing = (await loadListing(state, repo, at.tree)) ?? (await readTreeListing(api, state, repo, at.tree)).files;
+  // Files delivered by this run are stamped after `since`, so they stay in the list and offsets hold.
+  const todo = toFetch(listing, await loadDelivered(state, repo.fullName), context.since);
+  const slice = todo.slice(at.offset, at.offset + api.options.perPage);
+  const { done } = keepOrThrow(
+    await mapUntilRateLimit(slice, REQUESTS_IN_FLIGHT, async (entry): Promise<Outcome> => {
+      try {
+        return { entry, record: await readFile(api, repo, entry) };
+      } catch (error) {
+        if (!isStatus(error, 404)) throw error;
+        return { entry, missing: true };
+      }
+    }),
+  );
+  const records = done.flatMap((outcome) => (outcome.record ? [outcome.record] : []));
+  const failures = done
+    .filter((outcome) => outcome.missing)
+    .map(({ entry }): ItemFailure => ({ id: recordId.file(repo.fullName, entry[0]), reason: 'blob not found (404)' }));
+  await recordDelivered(
+    state,
+    repo.fullName,
+    until,
+    done.filter((outcome) => !outcome.missing).map(({ entry, record }) => ({ path: entry[0], sha: entry[1], text: record !== undefined })),
+  );
+  const end = at.offset + done.length;
+  return { records, failures, watermark: until, next: end < todo.length ? { tree: at.tree, offset: end } : undefined };
+}
+
+async function readDefaultBranch(api: GithubApi, state: ConnectorState, repo: RepoRef): Promise<string> {
   const url = api.url(repoPath(repo));
-  return parseObject(rawRepo, (await api.getFresh(url)).data, api.endpoint(url)).default_branch;
+  return readCached(
+    api,
+    state,
+    url,
+    async (data) => parseObject(rawRepo, data, api.endpoint(url)).default_branch,
+    (value): value is string => typeof value === 'string',
+  );
 }
 
-/** The tree at `ref` (a branch or a tree sha), reduced to the files worth fetching, and cached. */
-async function readListing(api: GithubApi, state: ConnectorState, repo: RepoRef, ref: string) {
-  const url = api.url(`${repoPath(repo)}/git/trees/${encodeURIComponent(ref)}`, { recursive: 1 });
-  const tree = parseObject(rawTree, (await api.getFresh(url)).data, api.endpoint(url));
+interface TreeRef {
+  sha: string;
+  truncated: boolean;
+}
+const treeRef = z.object({ sha: z.string(), truncated: z.boolean() });
+
+/** The branch's tree, conditionally: a 304 reuses the listing cached under the tree's sha. */
+async function readBranchListing(api: GithubApi, state: ConnectorState, repo: RepoRef, branch: string) {
+  const url = treeUrl(api, repo, branch);
+  const ref = await readCached(
+    api,
+    state,
+    url,
+    async (data): Promise<TreeRef> => {
+      const { sha, truncated } = await storeListing(api, state, repo, parseObject(rawTree, data, api.endpoint(url)));
+      return { sha, truncated };
+    },
+    (value): value is TreeRef => treeRef.safeParse(value).success,
+  );
+  const files = await loadListing(state, repo, ref.sha);
+  return files ? { ...ref, files } : readTreeListing(api, state, repo, ref.sha);
+}
+
+/** The tree with this sha, read unconditionally. */
+async function readTreeListing(api: GithubApi, state: ConnectorState, repo: RepoRef, treeSha: string) {
+  const url = treeUrl(api, repo, treeSha);
+  return storeListing(api, state, repo, parseObject(rawTree, (await api.getFresh(url)).data, api.endpoint(url)));
+}
+
+function treeUrl(api: GithubApi, repo: RepoRef, ref: string): string {
+  return api.url(`${repoPath(repo)}/git/trees/${encodeURIComponent(ref)}`, { recursive: 1 });
+}
+
+/** The tree reduced to the files worth fetching, cached under its sha. */
+async function storeListing(api: GithubApi, state: ConnectorState, repo: RepoRef, tree: z.infer<typeof rawTree>) {
   const files: Entry[] = tree.tree
     .filter(
       (item) =>

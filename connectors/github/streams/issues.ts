@@ -1,16 +1,25 @@
 /**
- * `issues`: issues of each repo updated since the last sync, with their comments.
+ * `issues`: issues of each repo updated since the last sync, with their comments. Per repo:
+ * 1. the issues listing with `since`, newest update first; each issue with comments costs one
+ *    more request for its thread;
+ * 2. on incremental syncs, the repo-wide comment listing with `since`: editing a comment does not
+ *    change its issue's updated_at, so threads with a comment edited since are read again here.
+ * A thread is always read whole, so a re-read drops deleted comments. GitHub has no feed of
+ * deletions: a deleted comment is reflected only when its thread is next read (the issue is
+ * updated, or a comment in it is added or edited).
  * The issues endpoint lists pull requests too; those are dropped (the `pulls` stream has them).
+ * A rate limit while reading threads keeps the issues finished before it (see checkpoint.ts).
  */
 import { z } from 'zod';
-import { mapLimit, type ItemFailure, type SourceRecord, type StreamDefinition } from '../../../src/connector/index.js';
+import type { ConnectorState, ItemFailure, SourceRecord, StreamDefinition } from '../../../src/connector/index.js';
+import { keepOrThrow, mapUntilRateLimit } from '../checkpoint.js';
 import { REQUESTS_IN_FLIGHT, type ClientFor, type GithubApi } from '../client.js';
-import { readConditionalPage } from '../conditional.js';
+import { readConditionalPage, type BuiltPage } from '../conditional.js';
 import { isStatus } from '../errors.js';
-import { toComment, toIssue } from '../mappers.js';
+import { recordId, toComment, toIssue } from '../mappers.js';
 import type { GithubComment, GithubIssue } from '../models.js';
-import { latest, repoPath, reposParam, walkRepos } from '../repos.js';
-import { parseList, rawComment, rawIssue, type RawIssue } from '../schemas.js';
+import { latest, repoPath, reposParam, walkRepos, type RepoRef, type RepoStep } from '../repos.js';
+import { parseList, parseObject, rawComment, rawIssue, rawRepoComment, type RawIssue } from '../schemas.js';
 
 const params = z.object({
   repos: reposParam,
@@ -19,7 +28,15 @@ const params = z.object({
 });
 export type IssuesParams = z.infer<typeof params>;
 
-const position = z.object({ url: z.string() });
+/** A page of issues, or of the comment listing (`edits`); its first `skip` items were already delivered. */
+const position = z.object({
+  url: z.string(),
+  edits: z.literal(true).optional(),
+  skip: z.number().int().positive().optional(),
+});
+type Position = z.infer<typeof position>;
+
+type Thread = { record?: SourceRecord<GithubIssue>; failure?: ItemFailure };
 
 export function issuesStream(clientFor: ClientFor): StreamDefinition<GithubIssue, IssuesParams> {
   return {
@@ -28,53 +45,117 @@ export function issuesStream(clientFor: ClientFor): StreamDefinition<GithubIssue
     async read(context, cursor) {
       const api = await clientFor(context);
       const withComments = context.params.comments ?? true;
+      const { since, state } = context;
       return walkRepos({
         stream: 'issues',
         api,
         context,
         cursor,
         position,
-        async readRepo(repo, at) {
+        async readRepo(repo, at): Promise<RepoStep<GithubIssue, Position>> {
           // Sorted by last update, newest first: an issue updated mid-sync moves to page 1 and shifts
           // the others down, so pages repeat an item rather than skip one; the next sync picks it up.
           const url =
             at?.url ??
-            api.url(`${repoPath(repo)}/issues`, {
-              state: 'all',
-              sort: 'updated',
-              direction: 'desc',
-              since: context.since,
-              per_page: api.options.perPage,
-            });
-          const page = await readConditionalPage(api, context.state, url, async (data) => {
-            const issues = parseList(rawIssue, data, api.endpoint(url)).filter((item) => item.pull_request == null);
-            const failures: ItemFailure[] = [];
-            const records: SourceRecord<GithubIssue>[] = [];
-            const read = await mapLimit(issues, REQUESTS_IN_FLIGHT, async (issue) => {
-              try {
-                const comments = withComments && issue.comments > 0 ? await readComments(api, issue) : [];
-                return toIssue(repo.fullName, issue, comments);
-              } catch (error) {
-                // The issue was deleted or transferred between the list and its comments.
-                if (!isStatus(error, 404)) throw error;
-                failures.push({ id: `${repo.fullName}#${issue.number}`, reason: 'comments not found (404): issue deleted or transferred' });
-                return undefined;
-              }
-            });
-            for (const record of read) if (record) records.push(record);
-            return { records, failures, watermark: latest(records.map((record) => record.data.updatedAt)) };
-          });
-          return {
-            records: page.records,
-            failures: page.failures,
-            unchanged: page.unchanged,
-            watermark: page.watermark,
-            next: page.next ? { url: page.next } : undefined,
-          };
+            api.url(`${repoPath(repo)}/issues`, { state: 'all', sort: 'updated', direction: 'desc', since, per_page: api.options.perPage });
+          const skip = at?.skip ?? 0;
+          const edits = at?.edits === true;
+          const page = await readPage(api, state, url, skip, (data) =>
+            edits && since ? editedThreads(api, repo, data, url, since, skip) : listedThreads(api, repo, data, url, skip, withComments),
+          );
+          let next: Position | undefined;
+          if (page.resumeAt !== undefined) next = { url, ...(edits ? { edits: true as const } : {}), skip: page.resumeAt };
+          else if (page.next) next = { url: page.next, ...(edits ? { edits: true as const } : {}) };
+          else if (!edits && withComments && since) {
+            const comments = api.url(`${repoPath(repo)}/issues/comments`, { since, sort: 'updated', direction: 'asc', per_page: api.options.perPage });
+            next = { url: comments, edits: true };
+          }
+          return { records: page.records, failures: page.failures, unchanged: page.unchanged, watermark: page.watermark, next };
         },
       });
     },
   };
+}
+
+interface ThreadsPage extends BuiltPage<GithubIssue> {
+  /** Set when a rate limit cut the page: index of the first item not delivered. */
+  resumeAt?: number;
+}
+
+/**
+ * One page, conditionally; a page resumed after a rate limit is read again in full (its ETag was
+ * not kept) and its first `skip` items are not read again.
+ */
+async function readPage(api: GithubApi, state: ConnectorState, url: string, skip: number, build: (data: unknown) => Promise<ThreadsPage>) {
+  if (skip > 0) {
+    const response = await api.getFresh(url);
+    return { ...(await build(response.data)), next: response.next, unchanged: undefined };
+  }
+  let resumeAt: number | undefined;
+  const page = await readConditionalPage(api, state, url, async (data) => {
+    const built = await build(data);
+    resumeAt = built.resumeAt;
+    return built;
+  });
+  return { ...page, resumeAt };
+}
+
+/** Threads of an issues page, from `skip` on. */
+async function listedThreads(api: GithubApi, repo: RepoRef, data: unknown, url: string, skip: number, withComments: boolean): Promise<ThreadsPage> {
+  const issues = parseList(rawIssue, data, api.endpoint(url)).filter((item) => item.pull_request == null);
+  const page = await readThreads(issues.slice(skip), (issue) => readThread(api, repo, withComments ? issue : { ...issue, comments: 0 }), skip);
+  return { ...page, watermark: latest(page.records.map((record) => record.data.updatedAt)) };
+}
+
+/**
+ * Threads with a comment edited since the last sync: created before `since`, updated after it.
+ * (A new comment updates its issue, so the issues listing already had that thread.) The watermark
+ * moves to the last edit seen, so the next sync does not read these threads again.
+ */
+async function editedThreads(api: GithubApi, repo: RepoRef, data: unknown, url: string, since: string, skip: number): Promise<ThreadsPage> {
+  const comments = parseList(rawRepoComment, data, api.endpoint(url));
+  const sinceMs = Date.parse(since);
+  const numbers = new Set<number>();
+  for (const comment of comments) {
+    const number = Number(/\/issues\/(\d+)$/.exec(comment.issue_url)?.[1]);
+    if (Number.isInteger(number) && Date.parse(comment.created_at) < sinceMs && Date.parse(comment.updated_at) >= sinceMs) numbers.add(number);
+  }
+  const page = await readThreads([...numbers].slice(skip), (number) => readThreadOf(api, repo, number), skip);
+  // A page that named threads is not remembered: a 304 must never stand for threads a failed run read.
+  return { ...page, partial: page.partial || numbers.size > 0, watermark: latest(comments.map((comment) => comment.updated_at)) };
+}
+
+async function readThreads<T>(items: T[], read: (item: T) => Promise<Thread>, skip: number): Promise<ThreadsPage> {
+  const { done, limited } = keepOrThrow(await mapUntilRateLimit(items, REQUESTS_IN_FLIGHT, read));
+  return {
+    records: done.flatMap((thread) => (thread.record ? [thread.record] : [])),
+    failures: done.flatMap((thread) => (thread.failure ? [thread.failure] : [])),
+    ...(limited ? { partial: true, resumeAt: skip + done.length } : {}),
+  };
+}
+
+/** An issue with its whole discussion. */
+async function readThread(api: GithubApi, repo: RepoRef, issue: RawIssue): Promise<Thread> {
+  try {
+    const comments = issue.comments > 0 ? await readComments(api, issue) : [];
+    return { record: toIssue(repo.fullName, issue, comments) };
+  } catch (error) {
+    // The issue was deleted or transferred between the list and its comments.
+    if (!isStatus(error, 404)) throw error;
+    return { failure: { id: recordId.issue(repo.fullName, issue.number), reason: 'comments not found (404): issue deleted or transferred' } };
+  }
+}
+
+/** The thread of issue `number`; nothing for a pull request, or an issue gone since its comment was edited. */
+async function readThreadOf(api: GithubApi, repo: RepoRef, number: number): Promise<Thread> {
+  const url = api.url(`${repoPath(repo)}/issues/${number}`);
+  try {
+    const issue = parseObject(rawIssue, (await api.getFresh(url)).data, api.endpoint(url));
+    return issue.pull_request == null ? readThread(api, repo, issue) : {};
+  } catch (error) {
+    if (isStatus(error, 404)) return {};
+    throw error;
+  }
 }
 
 /**
