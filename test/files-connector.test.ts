@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectorState, Page, ReadContext, Source } from '../src/connector/index.js';
-import { ConnectorParamsError } from '../src/connector/index.js';
+import { ConnectorParamsError, unlimitedSource } from '../src/connector/index.js';
 import { createFilesConnector, files, type FileRecord } from '../connectors/files/index.js';
 
 const run = promisify(execFile);
@@ -28,7 +28,7 @@ function context(input: Record<string, unknown> = {}): Omit<ReadContext<unknown>
       store.set(key, value);
     },
   };
-  return { userId: 'user-1', input, credentials: async () => ({}), state };
+  return { userId: 'user-1', input, credentials: async () => ({}), state, limiter: unlimitedSource };
 }
 
 async function put(path: string, content: string | Uint8Array): Promise<void> {

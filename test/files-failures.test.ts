@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import type { ConnectorState, ReadContext } from '../src/connector/index.js';
+import { unlimitedSource } from '../src/connector/index.js';
 
 // A file vanishing or becoming unreadable between listing and reading is a race; the test makes it
 // happen on demand by failing `lstat` for chosen paths. Tests run as root here, so chmod cannot do it.
@@ -49,7 +50,7 @@ function context(): Omit<ReadContext<unknown>, 'params'> {
       store.set(key, value);
     },
   };
-  return { userId: 'user-1', input: {}, credentials: async () => ({}), state };
+  return { userId: 'user-1', input: {}, credentials: async () => ({}), state, limiter: unlimitedSource };
 }
 
 it('a file that vanished or is unreadable after listing becomes a failure entry, not a thrown error', async () => {

@@ -39,6 +39,8 @@ export function defineConnector<S extends Record<string, AnyStream>>(definition:
         connector: definition.id,
         stream,
         changeFeed: def.changeFeed,
+        fullListing: def.fullListing ?? false,
+        watermark: def.watermark ?? 'timestamp',
         params,
         read: (context, cursor) => def.read({ ...context, params }, cursor),
       };

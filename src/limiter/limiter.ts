@@ -31,7 +31,7 @@ export function createLimiter(redis: Redis, keys: KeyBuilder, specs: Record<stri
   const cooldown = options.cooldownMs ?? 2000;
   const maxCooldown = options.maxCooldownMs ?? 60_000;
   const cut = options.cutFactor ?? 0.8;
-  const limits = (key: string): LimitSpec => specs[key] ?? {};
+  const limits = limitsByKey(specs);
 
   const tryAcquire = async (key: string, tokens: number, queued?: { priority: number; ticket: string }): Promise<Acquired> => {
     const spec = limits(key);
@@ -77,3 +77,16 @@ export function createLimiter(redis: Redis, keys: KeyBuilder, specs: Record<stri
     },
   };
 }
+
+/**
+ * Finds a key's limits: an exact key first, then a template whose `{placeholders}` each stand for
+ * one `:`-free segment (`gmail:user:{userId}` covers `gmail:user:42`).
+ */
+export function limitsByKey(specs: Record<string, LimitSpec>): (key: string) => LimitSpec {
+  const templates = Object.entries(specs)
+    .filter(([key]) => key.includes('{'))
+    .map(([key, spec]) => ({ pattern: new RegExp(`^${key.split(/\{[^}]*\}/).map(escape).join('[^:]+')}$`), spec }));
+  return (key) => specs[key] ?? templates.find((t) => t.pattern.test(key))?.spec ?? {};
+}
+
+const escape = (text: string) => text.replace(/[.*+?^$()|[\]\\]/g, '\\$&');

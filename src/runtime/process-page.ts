@@ -1,6 +1,7 @@
 import { SourceResponseError } from '../connector/errors.js';
 import type { Page } from '../connector/types.js';
 import { createConnectorState } from './connector-state.js';
+import { createSourceLimiter } from './source-limiter.js';
 import type { RuntimeContext } from './context.js';
 import { addJobs, batchId, jobOptions, pageId, type JobSpec, type PageJobData } from './jobs.js';
 import { publishItemFailures, publishShardResult } from './publish.js';
@@ -25,8 +26,9 @@ export async function processPage(rt: RuntimeContext, data: PageJobData): Promis
         userId: data.userId,
         input,
         since,
-        credentials: async () => rt.credentials({ userId: data.userId, connector: source.connector }),
+        credentials: async (options) => rt.credentials({ userId: data.userId, connector: source.connector, ...(options?.refresh ? { refresh: true } : {}) }),
         state: createConnectorState(rt.redis, rt.keys, source.connector, data.userId),
+        limiter: createSourceLimiter(rt.limiter, data.userId),
       },
       data.cursor,
     ),
