@@ -9,8 +9,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { createProgressServer, createProgressToken, createSluice, loadConfig, startMockLlm } from '../src/index.js';
-import { bundledWidgetScript } from '../src/server/index.js';
+import { createSluice, loadConfig } from '../src/runtime/index.js';
+import { bundledWidgetScript, createProgressServer, createProgressToken } from '../src/server/index.js';
+import { startMockLlm } from '../src/testing/index.js';
 import { followRuns } from '../src/cli/follow.js';
 import { redisForDemo } from './redis-for-demo.js';
 
