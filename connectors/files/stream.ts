@@ -1,5 +1,4 @@
-import type { ItemFailure, Page, ReadContext, SourceRecord, StreamDefinition } from '../../src/connector/index.js';
-import { contentHash } from '../../src/util/hash.js';
+import { contentHash, type ItemFailure, type Page, type ReadContext, type SourceRecord, type StreamDefinition } from 'sluice';
 import { decodeCursor, encodeCursor, startIndex } from './cursor.js';
 import { createPathFilter } from './globs.js';
 import { listCandidates } from './list.js';

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { Octokit } from '@octokit/rest';
 import { throttling } from '@octokit/plugin-throttling';
 import { retry } from '@octokit/plugin-retry';
-import { SourceAuthError, type ReadContext } from '../../src/connector/index.js';
+import { SourceAuthError, type ReadContext } from 'sluice';
 import { CONNECTOR } from './errors.js';
 import { GithubApi } from './http.js';
 import type { ResolvedOptions } from './options.js';

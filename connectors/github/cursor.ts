@@ -1,6 +1,6 @@
 /** Opaque cursors: base64url JSON, validated on the way back in (they travel through job data). */
 import type { z } from 'zod';
-import { SourceError } from '../../src/connector/index.js';
+import { SourceError } from 'sluice';
 import { CONNECTOR } from './errors.js';
 
 export function encodeCursor(value: unknown): string {

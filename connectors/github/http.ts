@@ -3,7 +3,7 @@
  * and a full walk of a small list. Every failure leaves here as a SourceError.
  */
 import type { GithubOctokit } from './client.js';
-import { SourceResponseError } from '../../src/connector/index.js';
+import { SourceResponseError } from 'sluice';
 import { CONNECTOR, responseError, toSourceError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 

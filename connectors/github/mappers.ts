@@ -1,6 +1,5 @@
 /** Raw GitHub payloads to output records. Ids are stable across syncs: `owner/repo`, `owner/repo#12`, `owner/repo:path`. */
-import type { SourceRecord } from '../../src/connector/index.js';
-import { contentHash } from '../../src/util/hash.js';
+import { contentHash, type SourceRecord } from 'sluice';
 import type { GithubComment, GithubFile, GithubIssue, GithubPull, GithubReadme, GithubRepository } from './models.js';
 import type { RawComment, RawIssue, RawPull, RawRepo } from './schemas.js';
 

@@ -4,7 +4,7 @@
  * own repos, listed a page at a time so the cursor holds at most one listing page.
  */
 import { z } from 'zod';
-import type { ItemFailure, Page, ReadContext, SourceRecord } from '../../src/connector/index.js';
+import type { ItemFailure, Page, ReadContext, SourceRecord } from 'sluice';
 import { checkCursor, decodeCursor, encodeCursor } from './cursor.js';
 import { isStatus } from './errors.js';
 import type { GithubApi } from './http.js';

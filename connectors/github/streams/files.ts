@@ -4,7 +4,7 @@
  * files are dropped from the listing by path and size, so they are never fetched.
  */
 import { z } from 'zod';
-import type { ConnectorState, ItemFailure, SourceRecord, StreamDefinition } from '../../../src/connector/index.js';
+import type { ConnectorState, ItemFailure, SourceRecord, StreamDefinition } from 'sluice';
 import type { ClientFor } from '../client.js';
 import { isStatus, responseError } from '../errors.js';
 import type { GithubApi } from '../http.js';

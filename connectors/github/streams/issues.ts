@@ -3,7 +3,7 @@
  * The issues endpoint lists pull requests too; those are dropped (the `pulls` stream has them).
  */
 import { z } from 'zod';
-import type { ItemFailure, SourceRecord, StreamDefinition } from '../../../src/connector/index.js';
+import type { ItemFailure, SourceRecord, StreamDefinition } from 'sluice';
 import type { ClientFor } from '../client.js';
 import { readConditionalPage } from '../conditional.js';
 import { isStatus } from '../errors.js';
