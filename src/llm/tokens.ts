@@ -1,4 +1,11 @@
-import { decode, encode } from 'gpt-tokenizer';
+import { createRequire } from 'node:module';
+
+// The encoder's tables take megabytes: they load on the first count, only in processes that call a
+// model, never in an app that just defines pipelines. Synchronously, so counting stays a plain call.
+let tokenizer: typeof import('gpt-tokenizer') | undefined;
+const loadTokenizer = () => (tokenizer ??= createRequire(import.meta.url)('gpt-tokenizer') as typeof import('gpt-tokenizer'));
+const encode = (text: string) => loadTokenizer().encode(text);
+const decode = (tokens: number[]) => loadTokenizer().decode(tokens);
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
