@@ -7,6 +7,8 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^sluice\/connectors\/(.*)$/, replacement: here('./connectors/$1/index.ts') },
+      // The package's other entries (package.json#exports), each a folder's index.
+      { find: /^sluice\/(runtime|server|testing|client|react|widget)$/, replacement: here('./src/$1/index.ts') },
       { find: /^sluice$/, replacement: here('./src/index.ts') },
     ],
   },

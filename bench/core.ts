@@ -22,7 +22,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { deletePrefix, intEnv } from './support.js';
 import { createKeys } from '../src/store/keys.js';
-import { createSluice, type RunSnapshot, type Sluice } from '../src/index.js';
+import type { RunSnapshot } from '../src/index.js';
+import { createSluice, type Sluice } from '../src/runtime/index.js';
 import {
   BATCH_SIZE,
   benchConfig,

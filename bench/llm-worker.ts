@@ -1,5 +1,5 @@
 /** A worker process of bench/llm.ts: the scenario comes from BENCH_LLM_SCENARIO; runs until SIGTERM. */
-import { createSluice } from '../src/index.js';
+import { createSluice } from '../src/runtime/index.js';
 import { fromEnv, llmBenchConfig } from './llm-setup.js';
 
 const sluice = createSluice(llmBenchConfig(fromEnv()));

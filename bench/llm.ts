@@ -8,7 +8,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { deletePrefixAt } from './support.js';
-import { createSluice, startMockLlm, type MockLlm, type Sluice } from '../src/index.js';
+import { createSluice, type Sluice } from '../src/runtime/index.js';
+import { startMockLlm, type MockLlm } from '../src/testing/index.js';
 import { llmBenchConfig, PIPELINE_ID, toEnv, type LlmScenario } from './llm-setup.js';
 
 const RPM = 600;

@@ -5,7 +5,8 @@
  *
  *   node --expose-gc --import tsx bench/progress-server-child.ts <prefix> <records> <secret>
  */
-import { createProgressServer, createSluice } from '../src/index.js';
+import { createSluice } from '../src/runtime/index.js';
+import { createProgressServer } from '../src/server/index.js';
 import { benchConfig, memSample } from './setup.js';
 
 export type ServerChildMessage = { type: 'listening'; url: string } | { type: 'mem'; rss: number; heapUsed: number; cpuMs: number; streams: number; watchedUsers: number };

@@ -5,7 +5,7 @@
  *
  *   node --expose-gc --import tsx bench/worker-child.ts <prefix> <records>
  */
-import { createSluice } from '../src/index.js';
+import { createSluice } from '../src/runtime/index.js';
 import { benchConfig, CONCURRENCY, mb, memSample, sendToParent, type ParentMessage } from './setup.js';
 
 const [prefix, records] = process.argv.slice(2);

@@ -22,11 +22,13 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['src/connector', 'src/limiter', 'src/progress', 'src/sinks', 'src/auth', 'src/client'],
   ['src/pipeline', 'src/react', 'src/widget'],
   ['src/llm', 'src/mock-llm'],
-  ['src/config', 'src/entry-light'],
+  ['src/config'],
+  // The light root entry ('sluice'): the public API the bundled connectors are written against.
+  ['src/index'],
   ['connectors'],
   ['src/runtime'],
   ['src/server', 'src/testing'],
-  ['src/cli', 'src/index'],
+  ['src/cli'],
 ];
 
 export interface Edge {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, defineConfig, definePipeline, findConfig, loadConfig, type RecordContext, type SluiceConfig } from '../src/index.js';
+import { ConfigError, defineConfig, definePipeline, type RecordContext, type SluiceConfig } from '../src/index.js';
+import { findConfig, loadConfig } from '../src/runtime/index.js';
 import { synthetic } from './support/synthetic.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));

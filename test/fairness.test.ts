@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSluice, defineConfig, definePipeline, type ProgressEntry, type Sluice } from '../src/index.js';
+import { defineConfig, definePipeline, type ProgressEntry } from '../src/index.js';
+import { createSluice, type Sluice } from '../src/runtime/index.js';
 import { deletePrefix, uniquePrefix } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
 import { waitForRun } from './support/wait.js';

@@ -2,7 +2,8 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGithubConnector } from '../connectors/github/index.js';
 import { fixture } from '../connectors/github/fixtures/harness.js';
-import { createSluice, defineConfig, definePipeline, type Sluice } from '../src/index.js';
+import { defineConfig, definePipeline } from '../src/index.js';
+import { createSluice, type Sluice } from '../src/runtime/index.js';
 import { deletePrefix, uniquePrefix } from './support/redis.js';
 import { waitForRun } from './support/wait.js';
 

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSluice, defineConfig, definePipeline, startMockLlm, summarize, type MockLlm, type RunSnapshot, type Sluice } from '../src/index.js';
+import { defineConfig, definePipeline, summarize, type RunSnapshot } from '../src/index.js';
+import { createSluice, type Sluice } from '../src/runtime/index.js';
+import { startMockLlm, type MockLlm } from '../src/testing/index.js';
 import { deletePrefix, uniquePrefix, withStore } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
 import { waitForRun } from './support/wait.js';

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createSluice, defineConfig, definePipeline, embed, extract, startMockLlm, summarize, type MockLlm, type Sluice } from '../src/index.js';
+import { defineConfig, definePipeline, embed, extract, summarize } from '../src/index.js';
+import { createSluice, type Sluice } from '../src/runtime/index.js';
+import { startMockLlm, type MockLlm } from '../src/testing/index.js';
 import { deletePrefix, uniquePrefix } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
 import { waitForRun } from './support/wait.js';

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSluice, defineConfig, definePipeline, type ProgressEntry, type RunSnapshot, type Sluice } from '../src/index.js';
+import { defineConfig, definePipeline, type ProgressEntry, type RunSnapshot } from '../src/index.js';
+import { createSluice, type Sluice } from '../src/runtime/index.js';
 import { ProgressPublisher } from '../src/progress/publisher.js';
 import { readSnapshot } from '../src/progress/reader.js';
 import { compareStreamIds } from '../src/util/stream-id.js';

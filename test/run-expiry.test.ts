@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSluice, defineConfig, definePipeline, type Sluice } from '../src/index.js';
+import { defineConfig, definePipeline } from '../src/index.js';
+import { createSluice, type Sluice } from '../src/runtime/index.js';
 import { deletePrefix, uniquePrefix, withStore } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
 import { waitForRun } from './support/wait.js';

@@ -1,7 +1,8 @@
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSluice, defineConfig, definePipeline, type Sluice } from '../src/index.js';
+import { defineConfig, definePipeline } from '../src/index.js';
+import { createSluice, type Sluice } from '../src/runtime/index.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
 import { waitForRun } from './support/wait.js';

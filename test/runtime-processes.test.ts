@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSluice, defineConfig, loadConfig, type RunEvent, type Sluice } from '../src/index.js';
+import { defineConfig, type RunEvent } from '../src/index.js';
+import { createSluice, loadConfig, type Sluice } from '../src/runtime/index.js';
 import { deletePrefix, uniquePrefix, withStore } from './support/redis.js';
 import { waitForRun } from './support/wait.js';
 import { startWorkerProcess, stopAllWorkerProcesses } from './support/worker-process.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createProgressToken, ProgressTokenError, verifyProgressToken } from '../src/index.js';
+import { createProgressToken, ProgressTokenError, verifyProgressToken } from '../src/server/index.js';
 import { SECRET, startTestServer, type TestServer } from './support/progress-server.js';
 import { openSse, type SseStream } from './support/sse.js';
 

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createProgressToken, verifyProgressToken } from '../src/index.js';
+import { createProgressToken, verifyProgressToken } from '../src/server/index.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from './support/redis.js';
 import { openSse } from './support/sse.js';
 

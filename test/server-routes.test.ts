@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createProgressServer, createSluice, definePipeline, type ProgressBody } from '../src/index.js';
+import { definePipeline } from '../src/index.js';
+import { createSluice } from '../src/runtime/index.js';
+import { createProgressServer, type ProgressBody } from '../src/server/index.js';
 import { bundledWidgetScript } from '../src/server/widget.js';
 import { runAt, SECRET, startTestServer, type TestServer } from './support/progress-server.js';
 import { uniquePrefix, withStore } from './support/redis.js';

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ProgressBody, ProgressEntry } from '../src/index.js';
+import type { ProgressEntry } from '../src/index.js';
+import type { ProgressBody } from '../src/server/index.js';
 import { runAt, startTestServer, type TestServer } from './support/progress-server.js';
 import { openSse, type SseMessage, type SseStream } from './support/sse.js';
 import { withStore } from './support/redis.js';

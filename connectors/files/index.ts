@@ -1,4 +1,4 @@
-import { defineConnector } from '../../src/connector/index.js';
+import { defineConnector } from 'sluice';
 import { filesStream } from './stream.js';
 import type { FilesConnectorOptions } from './params.js';
 

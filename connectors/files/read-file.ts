@@ -1,6 +1,6 @@
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeText } from '../../src/connector/index.js';
+import { decodeText } from 'sluice';
 
 /** One text file under the root. */
 export interface FileRecord {

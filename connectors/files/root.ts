@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { SourceConfigError, SourceError } from '../../src/connector/index.js';
+import { SourceConfigError, SourceError } from 'sluice';
 
 const CONNECTOR = 'files';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { cursorCodec, mapLimit, type ItemFailure, type Page, type ReadContext, type SourceRecord, type StreamDefinition } from '../../src/connector/index.js';
-import { contentHash } from '../../src/util/hash.js';
+import { cursorCodec, mapLimit, type ItemFailure, type Page, type ReadContext, type SourceRecord, type StreamDefinition } from 'sluice';
+import { contentHash } from 'sluice';
 import { comparePaths, createPathFilter, listCandidates } from './list.js';
 import { filesParamsSchema, resolveSettings, type FilesConnectorOptions, type FilesParams } from './params.js';
 import { readTextFile, type FileRecord } from './read-file.js';

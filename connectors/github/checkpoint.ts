@@ -3,7 +3,7 @@
  * stop, the items finished before the first unfinished one are kept and the page's cursor resumes
  * there, instead of the whole page going back to the queue to be fetched again.
  */
-import { SourceRateLimitError, mapLimit } from '../../src/connector/index.js';
+import { SourceRateLimitError, mapLimit } from 'sluice';
 
 export interface Prefix<R> {
   /** Results of items [0, done.length), in order. */

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { Octokit } from '@octokit/rest';
 import { throttling } from '@octokit/plugin-throttling';
 import { retry } from '@octokit/plugin-retry';
-import { SourceAuthError, SourceRateLimitError, SourceResponseError, type ReadContext } from '../../src/connector/index.js';
+import { SourceAuthError, SourceRateLimitError, SourceResponseError, type ReadContext } from 'sluice';
 import { CONNECTOR, responseError, toSourceError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { RateGate } from './rate-gate.js';

@@ -3,7 +3,7 @@
  * with what the page produced, so a 304 (free: it does not count against the rate limit)
  * still tells the run how many records were unchanged and where the next page is.
  */
-import type { ConnectorState, ItemFailure, SourceRecord } from '../../src/connector/index.js';
+import type { ConnectorState, ItemFailure, SourceRecord } from 'sluice';
 import type { GithubApi } from './client.js';
 
 // Keys carry `since`, so old ones pile up with each sync; a week covers any sane sync interval.

@@ -9,7 +9,7 @@
  * past its attempts) still stamps the file; it is read again only when its content changes.
  */
 import { z } from 'zod';
-import type { ConnectorState } from '../../src/connector/index.js';
+import type { ConnectorState } from 'sluice';
 
 /** [blob sha, stamp of the delivering run, 1 when it was text (a record), 0 when skipped as binary]. */
 const entry = z.tuple([z.string(), z.string(), z.union([z.literal(0), z.literal(1)])]);

@@ -3,7 +3,7 @@
  * a bad token stops the run, a rate limit re-queues the shard without using an attempt.
  * Messages name the endpoint and never carry the token (Octokit already redacts it from `cause`).
  */
-import { SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError, parseRetryAfter } from '../../src/connector/index.js';
+import { SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError, parseRetryAfter } from 'sluice';
 
 export const CONNECTOR = 'github';
 

@@ -5,7 +5,7 @@
  *
  *   const source = github.issues({ repos: ['acme/app'] });
  */
-import { defineConnector } from '../../src/connector/index.js';
+import { defineConnector } from 'sluice';
 import { createClientProvider } from './client.js';
 import { resolveOptions, type GithubConnectorOptions } from './options.js';
 import { filesStream } from './streams/files.js';

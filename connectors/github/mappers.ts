@@ -2,8 +2,8 @@
  * Raw GitHub payloads to output records. Ids are stable across syncs and carry their kind, so a
  * root file named README never collides with the readme record, nor an issue with a pull request.
  */
-import type { SourceRecord } from '../../src/connector/index.js';
-import { contentHash } from '../../src/util/hash.js';
+import type { SourceRecord } from 'sluice';
+import { contentHash } from 'sluice';
 import type { GithubComment, GithubFile, GithubIssue, GithubPull, GithubReadme, GithubRepository } from './models.js';
 import type { RawComment, RawIssue, RawPull, RawRepo } from './schemas.js';
 

@@ -1,4 +1,4 @@
-import { ConnectorParamsError } from '../../src/connector/index.js';
+import { ConnectorParamsError } from 'sluice';
 
 /** Options of the GitHub connector, and their defaults. */
 export interface GithubConnectorOptions {

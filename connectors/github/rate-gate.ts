@@ -4,7 +4,7 @@
  * the call throws SourceRateLimitError at once, and the shard waits in the queue until then.
  * Requests already in flight when the news arrives still finish.
  */
-import { SourceRateLimitError } from '../../src/connector/index.js';
+import { SourceRateLimitError } from 'sluice';
 import { CONNECTOR } from './errors.js';
 
 type Headers = Record<string, string | number | undefined>;

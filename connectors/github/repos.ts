@@ -4,7 +4,7 @@
  * own repos, listed a page at a time so the cursor holds at most one listing page.
  */
 import { z } from 'zod';
-import { SourceError, cursorCodec, type ItemFailure, type Page, type ReadContext, type SourceRecord } from '../../src/connector/index.js';
+import { SourceError, cursorCodec, type ItemFailure, type Page, type ReadContext, type SourceRecord } from 'sluice';
 import type { GithubApi } from './client.js';
 import { CONNECTOR, isStatus } from './errors.js';
 import { parseList, rawRepo, type RawRepo } from './schemas.js';

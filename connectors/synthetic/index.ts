@@ -5,8 +5,7 @@
  *   source: synthetic.records({ count: 100_000, pageSize: 1000 })
  */
 import { z } from 'zod';
-import { defineConnector } from '../../src/connector/index.js';
-import { contentHash } from '../../src/util/hash.js';
+import { contentHash, defineConnector } from 'sluice';
 
 export interface SyntheticRecord {
   n: number;

@@ -1,6 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { loadConfig } from '../config/load-config.js';
-import { createSluice, type Sluice } from '../runtime/sluice.js';
+import type { Sluice } from '../runtime/sluice.js';
 
 export interface CommonOptions {
   config?: string;
@@ -9,6 +8,8 @@ export interface CommonOptions {
 
 /** Loads the config (validated before anything is enqueued) and connects to Redis. */
 export async function openSluice(options: CommonOptions): Promise<Sluice> {
+  // Loaded here, not on import: `sluice --help` and `sluice token` need neither jiti nor BullMQ.
+  const [{ loadConfig }, { createSluice }] = await Promise.all([import('../config/load-config.js'), import('../runtime/sluice.js')]);
   const { config } = await loadConfig(options.config);
   const redis = options.redis ?? process.env.REDIS_URL ?? config.redis;
   const prefix = process.env.SLUICE_PREFIX ?? config.prefix;

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
@@ -42,17 +42,24 @@ export async function loadConfig(path?: string): Promise<{ config: SluiceConfig;
   return { config: loaded as SluiceConfig, file };
 }
 
+/** The package's entries besides the root and the connectors, each a folder of src/ with an index. */
+const ENTRIES = ['runtime', 'server', 'testing', 'client', 'react', 'widget'];
+
 /**
  * A config's `import ... from 'sluice'` resolves to the very copy of Sluice that is running,
- * in a checkout (TypeScript sources) as in an installed package (built JavaScript).
+ * in a checkout (TypeScript sources) as in an installed package (built JavaScript). Connectors are
+ * read from the connectors folder, so a new one needs no entry here.
  */
 function selfAliases(): Record<string, string> {
   const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
   const root = fileURLToPath(new URL('../../', import.meta.url));
-  return {
-    'sluice/connectors/github': join(root, 'connectors/github/index.' + ext),
-    'sluice/connectors/files': join(root, 'connectors/files/index.' + ext),
-    'sluice/connectors/synthetic': join(root, 'connectors/synthetic/index.' + ext),
-    sluice: join(root, 'src/index.' + ext),
-  };
+  const aliases: Record<string, string> = {};
+  for (const entry of readdirSync(join(root, 'connectors'), { withFileTypes: true })) {
+    const index = join(root, 'connectors', entry.name, `index.${ext}`);
+    if (entry.isDirectory() && existsSync(index)) aliases[`sluice/connectors/${entry.name}`] = index;
+  }
+  for (const entry of ENTRIES) aliases[`sluice/${entry}`] = join(root, 'src', entry, `index.${ext}`);
+  // jiti matches by prefix and tries the aliases with more path segments first.
+  aliases.sluice = join(root, 'src/index.' + ext);
+  return aliases;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import OpenAI, { APIError } from 'openai';
+import type { APIError, OpenAI } from 'openai';
 import { readRateLimitHeaders } from '../limiter/headers.js';
 import { LimiterWaitError } from '../limiter/errors.js';
 import type { Limiter } from '../limiter/limiter.js';
@@ -33,9 +33,10 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
     if (!found) throw new LlmRequestError(`unknown LLM provider "${name}"; configure it under llm.providers`);
     return found;
   };
-  const client = (name: string): OpenAI => {
+  const client = async (name: string): Promise<OpenAI> => {
     let existing = clients.get(name);
     if (!existing) {
+      const { OpenAI } = await loadSdk();
       const p = providerConfig(name);
       const apiKey = p.apiKey ?? process.env.OPENAI_API_KEY;
       if (!apiKey) throw new LlmAuthError(`no API key for LLM provider "${name}": set OPENAI_API_KEY or llm.providers.${name}.apiKey`);
@@ -86,7 +87,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
         const tokens = await loadTokenizer();
         const prompt = tokens.countChat(request.messages);
         return limited(request, prompt + request.maxTokens, async () => {
-          const { data, response } = await client(request.provider)
+          const { data, response } = await (await client(request.provider))
             .chat.completions.create({
               model: request.model,
               messages: request.messages,
@@ -111,7 +112,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
         const tokens = await loadTokenizer();
         const estimate = request.inputs.reduce((sum, text) => sum + tokens.count(text), 0);
         return limited(request, estimate, async () => {
-          const { data, response } = await client(request.provider).embeddings.create({ model: request.model, input: request.inputs }).withResponse();
+          const { data, response } = await (await client(request.provider)).embeddings.create({ model: request.model, input: request.inputs }).withResponse();
           if (!Array.isArray(data.data) || data.data.length !== request.inputs.length) {
             throw new LlmRequestError(`${request.provider}:${request.model} returned ${data.data?.length ?? 0} embeddings for ${request.inputs.length} inputs`);
           }
@@ -131,8 +132,14 @@ function learnedFrom(headers: Headers | undefined): CallOutcome['learned'] {
   return { rpm: read.limitRequests, tpm: read.limitTokens };
 }
 
+// The SDK loads with the first request, only in processes whose steps call a model. Until then no
+// error can be one of its errors.
+let sdk: typeof import('openai') | undefined;
+const loadSdk = async () => (sdk ??= await import('openai'));
+const isApiError = (error: unknown): error is APIError => sdk !== undefined && error instanceof sdk.APIError;
+
 function outcomeOf(error: unknown): CallOutcome {
-  if (error instanceof APIError) {
+  if (isApiError(error)) {
     if (error.status === 429) {
       const read = readRateLimitHeaders(error.headers);
       return { kind: 'rate_limited', retryAfterMs: read.retryAfterMs ?? 1000, learned: learnedFrom(error.headers) };
@@ -147,10 +154,10 @@ function outcomeOf(error: unknown): CallOutcome {
 function classify(ref: ModelRef, error: unknown): Error {
   const where = `${ref.provider}:${ref.model}`;
   if (error instanceof LlmRequestError) return error;
-  if (error instanceof APIError && (error.status === 401 || error.status === 403)) {
+  if (isApiError(error) && (error.status === 401 || error.status === 403)) {
     return new LlmAuthError(`${where} rejected the API key (${error.status})`);
   }
-  if (error instanceof APIError && error.status !== undefined && error.status < 500) {
+  if (isApiError(error) && error.status !== undefined && error.status < 500) {
     return new LlmRequestError(`${where} refused the request (${error.status}): ${error.message}`);
   }
   const detail = error instanceof Error ? error.message : String(error);

@@ -3,3 +3,4 @@ export type { ProgressServerOptions } from './options.js';
 export type { ListeningServer } from './listen.js';
 export type { ErrorBody } from './http-error.js';
 export { bundledWidgetScript, WidgetMissingError } from './widget.js';
+export { createProgressToken, verifyProgressToken, ProgressTokenError, type ProgressTokenClaims, type ProgressTokenOptions, type ProgressTokenErrorCode } from '../auth/index.js';

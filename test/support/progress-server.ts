@@ -1,4 +1,6 @@
-import { createProgressServer, createProgressToken, createSluice, definePipeline, type ProgressServerOptions, type RunSnapshot, type Sluice } from '../../src/index.js';
+import { definePipeline, type RunSnapshot } from '../../src/index.js';
+import { createSluice, type Sluice } from '../../src/runtime/index.js';
+import { createProgressServer, createProgressToken, type ProgressServerOptions } from '../../src/server/index.js';
 import { ProgressPublisher } from '../../src/progress/publisher.js';
 import type { ListeningServer, ProgressServer } from '../../src/server/index.js';
 import { Redis } from 'ioredis';

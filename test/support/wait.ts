@@ -1,4 +1,5 @@
-import type { RunSnapshot, Sluice } from '../../src/index.js';
+import type { RunSnapshot } from '../../src/index.js';
+import type { Sluice } from '../../src/runtime/index.js';
 
 /** Follows the user's progress stream until the run's final event arrives (no polling sleeps). */
 export async function waitForRun(sluice: Sluice, userId: string, runId: string, timeoutMs = 50_000): Promise<RunSnapshot> {

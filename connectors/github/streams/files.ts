@@ -6,7 +6,7 @@
  * Binary and oversized files are dropped from the listing by path and size, so they are never fetched.
  */
 import { z } from 'zod';
-import { decodeText, type ConnectorState, type ItemFailure, type ReadContext, type SourceRecord, type StreamDefinition } from '../../../src/connector/index.js';
+import { decodeText, type ConnectorState, type ItemFailure, type ReadContext, type SourceRecord, type StreamDefinition } from 'sluice';
 import { keepOrThrow, mapUntilRateLimit } from '../checkpoint.js';
 import { REQUESTS_IN_FLIGHT, type ClientFor, type GithubApi } from '../client.js';
 import { readCached } from '../conditional.js';

@@ -11,7 +11,7 @@
  * A rate limit while reading threads keeps the issues finished before it (see checkpoint.ts).
  */
 import { z } from 'zod';
-import type { ConnectorState, ItemFailure, SourceRecord, StreamDefinition } from '../../../src/connector/index.js';
+import type { ConnectorState, ItemFailure, SourceRecord, StreamDefinition } from 'sluice';
 import { keepOrThrow, mapUntilRateLimit } from '../checkpoint.js';
 import { REQUESTS_IN_FLIGHT, type ClientFor, type GithubApi } from '../client.js';
 import { readConditionalPage, type BuiltPage } from '../conditional.js';

@@ -3,7 +3,7 @@
  * newest update first and the walk stops at the first page reaching back past `since`.
  */
 import { z } from 'zod';
-import type { StreamDefinition } from '../../../src/connector/index.js';
+import type { StreamDefinition } from 'sluice';
 import type { ClientFor } from '../client.js';
 import { readConditionalPage } from '../conditional.js';
 import { toPull } from '../mappers.js';

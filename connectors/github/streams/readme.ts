@@ -1,6 +1,6 @@
 /** `readme`: the README of each repo, one record per repo; a repo without one yields nothing. */
 import { z } from 'zod';
-import { decodeText, type StreamDefinition } from '../../../src/connector/index.js';
+import { decodeText, type StreamDefinition } from 'sluice';
 import type { ClientFor } from '../client.js';
 import { isStatus } from '../errors.js';
 import { toReadme } from '../mappers.js';

@@ -1,6 +1,6 @@
 /** `repositories`: the authenticated user's repos, one provider page per read. */
 import { z } from 'zod';
-import { cursorCodec, type StreamDefinition } from '../../../src/connector/index.js';
+import { cursorCodec, type StreamDefinition } from 'sluice';
 import type { ClientFor } from '../client.js';
 import { CONNECTOR } from '../errors.js';
 import { toRepository } from '../mappers.js';

@@ -1,5 +1,4 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { startMockLlm } from '../../mock-llm/server.js';
 import type { LatencySetting } from '../../mock-llm/types.js';
 import { positiveInt } from '../options.js';
 
@@ -57,6 +56,7 @@ export function registerMockLlm(program: Command): void {
     .option('--api-key <key>', 'require this bearer key (401 otherwise)')
     .showHelpAfterError()
     .action(async (options: MockLlmCliOptions) => {
+      const { startMockLlm } = await import('../../mock-llm/server.js');
       const mock = await startMockLlm({
         port: options.port,
         host: options.host,

@@ -1,7 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { resolveSecret } from '../../auth/resolve-secret.js';
-import { createProgressServer } from '../../server/app.js';
-import { bundledWidgetScript } from '../../server/widget.js';
 import { openSluice, type CommonOptions } from '../options.js';
 
 interface ServeOptions extends CommonOptions {
@@ -21,6 +19,7 @@ export function registerServe(program: Command): void {
     .option('--cors <origins>', "browser origins allowed to call the API, comma-separated, or '*'", originList)
     .action(async (options: ServeOptions) => {
       const secret = resolveSecret(options.secret);
+      const { bundledWidgetScript, createProgressServer } = await import('../../server/index.js');
       const sluice = await openSluice(options);
       const server = createProgressServer({
         sluice,

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { resolveSecret } from '../../auth/resolve-secret.js';
-import { createProgressToken } from '../../auth/token.js';
 import { positiveInt } from '../options.js';
 
 export function registerToken(program: Command): void {
@@ -10,8 +9,9 @@ export function registerToken(program: Command): void {
     .requiredOption('--user <id>', 'user the token is for')
     .option('--ttl <seconds>', 'lifetime of the token', positiveInt('--ttl'), 3600)
     .option('--secret <secret>', 'signing secret (default: SLUICE_SECRET, which keeps it out of the process list)')
-    .action((options: { user: string; ttl: number; secret?: string }) => {
+    .action(async (options: { user: string; ttl: number; secret?: string }) => {
       const secret = resolveSecret(options.secret);
+      const { createProgressToken } = await import('../../auth/token.js');
       console.log(createProgressToken({ userId: options.user, secret, ttlSeconds: options.ttl }));
     });
 }

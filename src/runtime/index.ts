@@ -1,0 +1,5 @@
+// sluice/runtime: the processes that do the work (workers, run starters, the CLI). Loads BullMQ,
+// Redis and, when a config file is read, jiti; LLM SDKs load when a step first calls a model.
+export { createSluice, type Sluice, type StartRunOptions, type StartedRun, type WorkerStartOptions } from './sluice.js';
+export type { SluiceWorker } from './worker.js';
+export { loadConfig, findConfig } from '../config/load-config.js';
