@@ -11,7 +11,8 @@ export interface ItemFailure {
   reason: string;
 }
 
-export type RunStatus = 'running' | 'completed' | 'failed';
+/** `cancelled`: stopped on request; its counts say how far it got. */
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
 export interface RunCounts {
   /** Records the sources listed so far. */
@@ -24,6 +25,11 @@ export interface RunCounts {
   failed: number;
   /** Records the sink actually wrote. */
   written: number;
+  /**
+   * Records removed from the sink because the source deleted them (or a complete listing no longer
+   * has them). Absent until the run deleted something, and in events of older versions.
+   */
+  deleted?: number;
   /** Total records, when every source has told us. */
   total?: number;
 }
