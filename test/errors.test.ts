@@ -30,11 +30,11 @@ const GIVE_UP: ErrorDecision = { action: 'give-up' };
 const TABLE: [SluiceError, ErrorKind, ErrorDecision][] = [
   [new SourceAuthError('token revoked', 'github'), 'run-fatal', FAIL_RUN],
   [new SourceConfigError('no such root', 'files'), 'run-fatal', FAIL_RUN],
-  [new SourceRateLimitError('slow down', 'github', 30_000), 'retry-later', { action: 'delay', delayMs: 30_000 }],
+  [new SourceRateLimitError('slow down', 'github', 30_000), 'retry-later', { action: 'delay', delayMs: 30_000, wait: { on: 'github', reason: 'rate limit' } }],
   [new SourceResponseError('not JSON', 'github'), 'retry', RETRY],
   [new SourceError('502 after retries', 'github'), 'retry', RETRY],
   [new GithubStatusError('422', 422), 'retry', RETRY],
-  [new LimiterWaitError('openai:m', 500, 'rate'), 'retry-later', { action: 'delay', delayMs: 500 }],
+  [new LimiterWaitError('openai:m', 500, 'rate'), 'retry-later', { action: 'delay', delayMs: 500, wait: { on: 'openai:m', reason: 'budget' } }],
   [new LimiterWaitError('openai:m', 800, 'circuit'), 'retry-later', { action: 'delay', delayMs: 800, wait: { on: 'openai:m', reason: 'provider unavailable' } }],
   [new LimiterWaitError('openai:m', 900, 'paused'), 'retry-later', { action: 'delay', delayMs: 900, wait: { on: 'openai:m', reason: 'provider rate limit' } }],
   [new LimiterWaitError('openai:m', 1000, 'day'), 'retry-later', { action: 'delay', delayMs: 1000, wait: { on: 'openai:m', reason: 'daily budget used' } }],
@@ -117,7 +117,7 @@ describe('the brand works across copies of the classes', () => {
     const auth = new copy.SourceAuthError('revoked', 'github');
     expect(auth).not.toBeInstanceOf(SourceAuthError);
     expect(classifyError(auth)).toEqual(FAIL_RUN);
-    expect(classifyError(new copy.SourceRateLimitError('slow', 'github', 5000))).toEqual({ action: 'delay', delayMs: 5000 });
+    expect(classifyError(new copy.SourceRateLimitError('slow', 'github', 5000))).toEqual({ action: 'delay', delayMs: 5000, wait: { on: 'github', reason: 'rate limit' } });
     expect(classifyError(new copy.SourceResponseError('odd', 'github'))).toEqual(RETRY);
   });
 

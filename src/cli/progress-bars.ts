@@ -1,3 +1,4 @@
+import { formatWaiting } from '../client/format.js';
 import type { RunSnapshot } from '../progress/events.js';
 
 const WIDTH = 28;
@@ -10,12 +11,12 @@ export function renderRunLine(run: RunSnapshot): string {
   const ratio = total ? Math.min(1, done / total) : 0;
   const bar = total === undefined ? '·'.repeat(WIDTH) : '█'.repeat(Math.round(ratio * WIDTH)).padEnd(WIDTH, '░');
   const pct = total === undefined ? '  ?%' : `${Math.floor(ratio * 100)}%`.padStart(4);
-  const state = run.status === 'running' ? 'running' : run.status === 'completed' ? 'done' : 'FAILED';
+  const state = run.status === 'running' ? 'running' : run.status === 'completed' ? 'done' : run.status === 'cancelled' ? 'cancelled' : 'FAILED';
   const figures = `${done}/${total ?? '?'} processed ${counts.processed} skipped ${counts.skipped} failed ${counts.failed}`;
   const usage = run.usage ? `  tokens ${run.usage.promptTokens}+${run.usage.completionTokens} ~$${run.usage.costUsd.toFixed(4)}` : '';
-  const waiting = run.waiting ? `  waiting: ${run.waiting.reason} (${run.waiting.on})` : '';
+  const waiting = run.waiting ? `  ${formatWaiting(run.waiting)}` : '';
   const error = run.error ? `  ${run.error}` : '';
-  return `${run.userId.padEnd(10)} ${run.pipeline.padEnd(18)} ${bar} ${pct} ${state.padEnd(7)} ${figures}${usage}${waiting}${error}`;
+  return `${run.userId.padEnd(10)} ${run.pipeline.padEnd(18)} ${bar} ${pct} ${state.padEnd(9)} ${figures}${usage}${waiting}${error}`;
 }
 
 /** Redraws a block of lines in place on a terminal; prints only changed lines elsewhere (logs, CI). */

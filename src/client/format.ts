@@ -13,3 +13,15 @@ export function formatEta(seconds: number | undefined): string | undefined {
 export function formatCount(n: number): string {
   return n.toLocaleString('en');
 }
+
+/**
+ * "waiting: github rate limit until 14:05": what a run waits on, and until when in the reader's
+ * local time (`timeZone` fixes it, for tests and servers). No time when the end is unknown or past.
+ */
+export function formatWaiting(waiting: { on: string; reason: string; until?: string }, now = Date.now(), timeZone?: string): string {
+  const what = waiting.reason.startsWith(waiting.on) ? waiting.reason : `${waiting.on} ${waiting.reason}`;
+  const ends = waiting.until ? Date.parse(waiting.until) : NaN;
+  if (!Number.isFinite(ends) || ends <= now) return `waiting: ${what}`;
+  const time = new Date(ends).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false, ...(timeZone ? { timeZone } : {}) });
+  return `waiting: ${what} until ${time}`;
+}

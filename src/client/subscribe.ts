@@ -38,7 +38,7 @@ export interface ProgressSubscription {
   readonly done: Promise<void>;
 }
 
-const EVENT_TYPES: ReadonlySet<string> = new Set<RunEventType>(['run.started', 'run.progress', 'run.completed', 'run.failed', 'item.failed']);
+const EVENT_TYPES: ReadonlySet<string> = new Set<RunEventType>(['run.started', 'run.progress', 'run.completed', 'run.failed', 'run.cancelled', 'item.failed']);
 
 /**
  * Follows a user's progress over SSE with `fetch` (EventSource cannot send an Authorization header).

@@ -1,4 +1,4 @@
-import { SluiceError, type ErrorKind } from '../errors/index.js';
+import { SluiceError, type ErrorKind, type WaitInfo } from '../errors/index.js';
 
 /**
  * Errors a connector throws so the runtime can react correctly: an auth failure or a permanent
@@ -31,10 +31,14 @@ export class SourceConfigError extends SourceError {
   override readonly code: string = 'source_config';
 }
 
-/** The provider asked us to slow down. The shard is re-queued after `retryAfterMs`, attempts untouched. */
+/**
+ * The provider asked us to slow down. The shard is re-queued after `retryAfterMs` (the limit's reset
+ * where the source says it), attempts untouched, and the run shows `waiting: <connector> rate limit`.
+ */
 export class SourceRateLimitError extends SourceError {
   override readonly kind: ErrorKind = 'retry-later';
   override readonly code: string = 'source_rate_limit';
+  override readonly wait: WaitInfo;
 
   constructor(
     message: string,
@@ -43,6 +47,7 @@ export class SourceRateLimitError extends SourceError {
     options?: { cause?: unknown },
   ) {
     super(message, connector, options);
+    this.wait = { on: connector, reason: 'rate limit' };
   }
 }
 

@@ -8,7 +8,7 @@
 export const ERROR_KINDS = ['run-fatal', 'retry-later', 'retry', 'record-failed'] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
-/** What a shard waits on, shown in its run's progress (an ordinary rate limit shows nothing). */
+/** What a shard waits on, shown in its run's progress (`waiting: github rate limit until 14:05`). */
 export interface WaitInfo {
   /** The budget or provider waited on, e.g. `openai:gpt-4o-mini`. */
   on: string;
@@ -29,7 +29,7 @@ export abstract class SluiceError extends Error {
   abstract readonly code: string;
   /** `retry-later`: how long to wait before the next try. */
   declare readonly retryAfterMs?: number;
-  /** `retry-later`: what the run waits on, when that is worth showing. */
+  /** `retry-later`: what the run waits on, shown in its progress until work moves on after the wait. */
   declare readonly wait?: WaitInfo;
 
   constructor(message: string, options?: { cause?: unknown }) {

@@ -1,7 +1,8 @@
 import { SluiceError, type WaitInfo } from '../errors/index.js';
 import type { WaitReason } from './types.js';
 
-const WAITING_ON: Record<Exclude<WaitReason, 'rate'>, string> = {
+const WAITING_ON: Record<WaitReason, string> = {
+  rate: 'budget',
   circuit: 'provider unavailable',
   paused: 'provider rate limit',
   day: 'daily budget used',
@@ -13,8 +14,8 @@ export class LimiterWaitError extends SluiceError {
   readonly kind = 'retry-later';
   readonly code = 'limiter_wait';
   override readonly retryAfterMs: number;
-  /** A wait on the provider (pause, open circuit, daily budget) shows in the run's progress; a rate wait does not. */
-  override readonly wait: WaitInfo | undefined;
+  /** Every wait shows in the run's progress: `openai:gpt-4o-mini budget`, `… provider unavailable`. */
+  override readonly wait: WaitInfo;
 
   constructor(
     readonly key: string,
@@ -23,7 +24,7 @@ export class LimiterWaitError extends SluiceError {
   ) {
     super(`${key}: waiting ${Math.ceil(waitMs)} ms (${reason === 'circuit' ? 'provider unavailable' : reason === 'paused' ? 'provider asked to slow down' : reason === 'day' ? 'daily budget used' : 'rate limit'})`);
     this.retryAfterMs = waitMs;
-    this.wait = reason === 'rate' ? undefined : { on: key, reason: WAITING_ON[reason] };
+    this.wait = { on: key, reason: WAITING_ON[reason] };
   }
 }
 

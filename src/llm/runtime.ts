@@ -67,14 +67,17 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
   /** Runs one request under the limiter and turns the provider's answer into a limiter outcome. */
   async function limited<T>(ref: ModelRef, reserve: number, send: () => Promise<{ value: T; charged: number; headers: Headers }>): Promise<T> {
     const key = ref.limiterKey ?? `${ref.provider}:${ref.model}`;
+    ref.signal?.throwIfAborted();
     await limiter.acquire(key, reserve, maxWait, ref.priority ?? 0);
     try {
       const { value, charged, headers } = await send();
       await limiter.settle(key, reserve, { kind: 'ok', chargedTokens: charged, learned: learnedFrom(headers) });
       return value;
     } catch (error) {
-      const outcome = outcomeOf(error);
+      // We cut the call (the run was cancelled): the provider did nothing wrong, its circuit stays as it is.
+      const outcome = ref.signal?.aborted ? { kind: 'none' as const } : outcomeOf(error);
       await limiter.settle(key, reserve, outcome);
+      if (ref.signal?.aborted) throw ref.signal.reason;
       if (outcome.kind === 'rate_limited') throw new LimiterWaitError(key, outcome.retryAfterMs ?? 1000, 'paused');
       throw classify(ref, error);
     }
@@ -95,7 +98,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
               ...(request.jsonSchema
                 ? { response_format: { type: 'json_schema' as const, json_schema: { name: request.jsonSchema.name, schema: request.jsonSchema.schema, strict: false } } }
                 : {}),
-            })
+            }, requestOptions(request))
             .withResponse();
           const content = data.choices?.[0]?.message?.content;
           if (typeof content !== 'string') throw new LlmRequestError(`${request.provider}:${request.model} answered without message content`);
@@ -112,7 +115,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
         const tokens = await loadTokenizer();
         const estimate = request.inputs.reduce((sum, text) => sum + tokens.count(text), 0);
         return limited(request, estimate, async () => {
-          const { data, response } = await (await client(request.provider)).embeddings.create({ model: request.model, input: request.inputs }).withResponse();
+          const { data, response } = await (await client(request.provider)).embeddings.create({ model: request.model, input: request.inputs }, requestOptions(request)).withResponse();
           if (!Array.isArray(data.data) || data.data.length !== request.inputs.length) {
             throw new LlmRequestError(`${request.provider}:${request.model} returned ${data.data?.length ?? 0} embeddings for ${request.inputs.length} inputs`);
           }
@@ -125,6 +128,9 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
     },
   };
 }
+
+/** The SDK's per-request options: the shard's abort signal, so a hung call is cut when its run is cancelled. */
+const requestOptions = (ref: ModelRef) => (ref.signal ? { signal: ref.signal } : undefined);
 
 function learnedFrom(headers: Headers | undefined): CallOutcome['learned'] {
   const read = readRateLimitHeaders(headers);

@@ -15,6 +15,8 @@ export interface ModelRef {
   limiterKey?: string;
   /** The shard's priority (lower first): among calls waiting for budget, better priorities go first. */
   priority?: number;
+  /** Aborts the call (the run was cancelled); an aborted call does not count against the provider. */
+  signal?: AbortSignal;
 }
 
 export interface ChatRequest extends ModelRef {

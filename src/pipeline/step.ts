@@ -44,6 +44,8 @@ export interface StepRuntime {
   usage: UsageMeter;
   /** The batch's priority under round-robin fairness (0 = none); LLM calls wait for budget in this order. */
   priority: number;
+  /** Aborted when the run is cancelled: pass it to every call that can hang (LLM calls get it via modelRef). */
+  signal?: AbortSignal;
 }
 
 export function errorReason(error: unknown): string {

@@ -46,7 +46,10 @@ export interface RunSnapshot {
   error?: string;
   /** LLM tokens and estimated cost so far (cached answers are free). */
   usage?: { promptTokens: number; completionTokens: number; costUsd: number };
-  /** Set while the run's work is waiting on a provider (an outage, a rate-limit pause). */
+  /**
+   * Set while the run's work waits on a source's rate limit, an LLM budget, a provider outage or a
+   * quota: `on` the source or limiter key, `until` (ISO) when the wait should end.
+   */
   waiting?: { on: string; reason: string; until: string };
   /** Increases with every change of the run; events never go backwards. */
   seq: number;
@@ -64,6 +67,7 @@ export type RunEvent =
   | (EventBase & { type: 'run.progress'; run: RunSnapshot })
   | (EventBase & { type: 'run.completed'; run: RunSnapshot })
   | (EventBase & { type: 'run.failed'; run: RunSnapshot })
+  | (EventBase & { type: 'run.cancelled'; run: RunSnapshot })
   | (EventBase & { type: 'item.failed'; item: ItemFailure });
 
 export type RunEventType = RunEvent['type'];

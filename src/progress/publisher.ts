@@ -31,7 +31,7 @@ export class ProgressPublisher {
   ) {}
 
   /** Publishes a run event now. Returns its stream id, or null if a newer state was already out. */
-  async publishRun(type: 'run.started' | 'run.progress' | 'run.completed' | 'run.failed', run: RunSnapshot): Promise<string | null> {
+  async publishRun(type: 'run.started' | 'run.progress' | 'run.completed' | 'run.failed' | 'run.cancelled', run: RunSnapshot): Promise<string | null> {
     if (type !== 'run.progress') this.cancel(run.runId);
     const event: RunEvent = { v: PROGRESS_EVENT_VERSION, type, runId: run.runId, pipeline: run.pipeline, at: new Date().toISOString(), run };
     return this.append(run.userId, run.runId, run.seq, event, run);

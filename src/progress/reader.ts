@@ -12,6 +12,13 @@ export async function readSnapshot(redis: Redis, keys: KeyBuilder, userId: strin
     .sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
 }
 
+/** One run of a user as last published (one HGET), or undefined. */
+export async function findPublishedRun(redis: Redis, keys: KeyBuilder, userId: string, runId: string): Promise<RunSnapshot | undefined> {
+  if (runId.startsWith('seq:')) return undefined;
+  const json = await redis.hget(keys.progress(userId).snapshot, runId);
+  return json ? (JSON.parse(json) as RunSnapshot) : undefined;
+}
+
 export interface ReadEventsOptions {
   /** Stream id to resume after (exclusive). Default: from the start of the stream. */
   after?: string;

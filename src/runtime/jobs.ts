@@ -47,7 +47,8 @@ const parsers: { [N in JobName]: (data: unknown) => JobData<N> } = {
   batch: (data) => jobCatalogue.batch.parse(data),
 };
 
-export type JobHandlers = { [N in JobName]: (data: JobData<N>, job: Job) => Promise<void> };
+/** `signal` is aborted when the shard's run is cancelled. */
+export type JobHandlers = { [N in JobName]: (data: JobData<N>, job: Job, signal: AbortSignal) => Promise<void> };
 
 /** A job that no retry can fix: an unknown kind, or data that does not match its schema. */
 export class InvalidJobError extends UnrecoverableError {
@@ -58,14 +59,14 @@ export class InvalidJobError extends UnrecoverableError {
  * Checks a received job against the catalogue and binds it to its handler. Throws InvalidJobError
  * (BullMQ fails the job without retrying it) with a message naming the job and the bad field.
  */
-export function bindJob(job: Job, handlers: JobHandlers): () => Promise<void> {
+export function bindJob(job: Job, handlers: JobHandlers): (signal: AbortSignal) => Promise<void> {
   if (!isJobName(job.name)) {
     throw new InvalidJobError(`unknown job kind "${job.name}" (job ${job.id}); known kinds: ${Object.keys(jobCatalogue).join(', ')}`);
   }
   return bindKind(job.name, job, handlers);
 }
 
-function bindKind<N extends JobName>(name: N, job: Job, handlers: JobHandlers): () => Promise<void> {
+function bindKind<N extends JobName>(name: N, job: Job, handlers: JobHandlers): (signal: AbortSignal) => Promise<void> {
   let data: JobData<N>;
   try {
     data = parsers[name](job.data);
@@ -73,7 +74,7 @@ function bindKind<N extends JobName>(name: N, job: Job, handlers: JobHandlers): 
     if (!(error instanceof z.ZodError)) throw error;
     throw new InvalidJobError(`invalid data in ${name} job ${job.id}: ${describeIssues(error)}`);
   }
-  return () => handlers[name](data, job);
+  return (signal) => handlers[name](data, job, signal);
 }
 
 const isJobName = (name: string): name is JobName => Object.hasOwn(jobCatalogue, name);

@@ -11,7 +11,7 @@ import { UsageMeter } from '../pipeline/llm.js';
  * for what changed.
  */
 /** `priority` is the job's: LLM calls of this batch wait for budget in that order. */
-export async function processBatch(rt: RuntimeContext, data: BatchJobData, priority: number): Promise<void> {
+export async function processBatch(rt: RuntimeContext, data: BatchJobData, priority: number, signal?: AbortSignal): Promise<void> {
   const pipeline = rt.pipeline(data.pipelineId);
   const run = rt.keys.run(data.pipelineId, data.userId, data.runId);
   const [status, done] = await rt.redis.multi().hget(run.state, 'status').sismember(run.done, data.batchId).exec() ?? [];
@@ -23,7 +23,7 @@ export async function processBatch(rt: RuntimeContext, data: BatchJobData, prior
   const todo = data.records.filter((r) => changed.has(r.id));
 
   const usage = new UsageMeter();
-  const runtime = { pipelineId: data.pipelineId, userId: data.userId, runId: data.runId, llm: rt.llm, usage, priority };
+  const runtime = { pipelineId: data.pipelineId, userId: data.userId, runId: data.runId, llm: rt.llm, usage, priority, ...(signal ? { signal } : {}) };
   const { documents, failures } = await runSteps(pipeline.chain.steps, todo, runtime);
   const entries = todo
     .filter((r) => documents.has(r.id))
@@ -32,6 +32,8 @@ export async function processBatch(rt: RuntimeContext, data: BatchJobData, prior
       hash: hashOf(r.hash),
       documents: documents.get(r.id)!.map((item) => ({ id: item.context.id, value: item.value })),
     }));
+  // A cancelled run writes nothing more: the steps' results of an aborted batch are dropped whole.
+  signal?.throwIfAborted();
   const { written } = await writer.write(entries);
 
   const result = await rt.runs.completeBatch(data, {

@@ -11,7 +11,7 @@ import { publishItemFailures, publishShardResult } from './publish.js';
  * call that also checkpoints the cursor), then enqueues them. A crash between the two steps
  * re-runs this job: the registration is idempotent and job ids are deterministic.
  */
-export async function processPage(rt: RuntimeContext, data: PageJobData): Promise<void> {
+export async function processPage(rt: RuntimeContext, data: PageJobData, signal?: AbortSignal): Promise<void> {
   const pipeline = rt.pipeline(data.pipelineId);
   const source = pipeline.sources[data.sourceIndex];
   if (!source) throw new Error(`pipeline "${pipeline.id}" has no source #${data.sourceIndex}`);
@@ -29,6 +29,7 @@ export async function processPage(rt: RuntimeContext, data: PageJobData): Promis
         credentials: async (options) => rt.credentials({ userId: data.userId, connector: source.connector, ...(options?.refresh ? { refresh: true } : {}) }),
         state: createConnectorState(rt.redis, rt.keys, source.connector, data.userId),
         limiter: createSourceLimiter(rt.limiter, data.userId),
+        ...(signal ? { signal } : {}),
       },
       data.cursor,
     ),

@@ -5,7 +5,16 @@ import type { ShardOutcome } from './run-store.js';
 /** After a shard: the final event at once when it completed the run, else a coalesced progress event. */
 export async function publishShardResult(rt: RuntimeContext, result: { outcome: ShardOutcome; run: RunSnapshot }): Promise<void> {
   if (result.outcome === 'completed') await rt.progress.publishRun('run.completed', result.run);
-  else if (result.outcome === 'recorded') rt.progress.report(result.run);
+  else if (result.outcome === 'recorded') rt.progress.report((await clearEndedWait(rt, result.run)) ?? result.run);
+}
+
+/**
+ * A shard got through after the run's wait ended: the wait is over, say so. Shards finishing during
+ * the wait (batches of pages read before a source's limit) leave it shown.
+ */
+async function clearEndedWait(rt: RuntimeContext, run: RunSnapshot): Promise<RunSnapshot | undefined> {
+  if (!run.waiting || Date.parse(run.waiting.until) > Date.now()) return undefined;
+  return rt.runs.clearEndedWait({ runId: run.runId, pipelineId: run.pipeline, userId: run.userId });
 }
 
 /** `item.failed` events, up to the configured number per run; later failures are only counted. */

@@ -97,11 +97,38 @@ export class RunStore {
     return { changed: changed === 1, run: toSnapshot(ref.runId, fields) };
   }
 
+  /**
+   * Cancels a running run: status `cancelled` with its counts, pending cleared, the active-run slot
+   * released, and workers told (pub/sub) to abort its shards. `changed` is false for a run already over.
+   */
+  async cancel(ref: RunRef): Promise<{ changed: boolean; run: RunSnapshot | undefined }> {
+    const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
+    const [changed, fields] = await runScript<[number, (string | null)[]]>(
+      this.redis,
+      'cancel-run',
+      [run.state, this.keys.activeRun(ref.pipelineId, ref.userId), run.pending, run.done, run.pages, run.failures],
+      [ref.runId, now(), this.keys.cancelChannel, run.state],
+    );
+    return { changed: changed === 1, run: fields[0] === null ? undefined : toSnapshot(ref.runId, fields) };
+  }
+
+  /** The run of this pipeline the user has going, if any. */
+  async activeRunId(pipelineId: string, userId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.activeRun(pipelineId, userId))) ?? undefined;
+  }
+
   /** Marks a run as waiting on a provider (an open circuit, a 429 pause), for progress readers. */
   async setWaiting(ref: RunRef, waiting: { on: string; reason: string; untilMs: number }): Promise<RunSnapshot | undefined> {
     const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
     const value = JSON.stringify({ on: waiting.on, reason: waiting.reason, until: new Date(waiting.untilMs).toISOString() });
-    const [changed, fields] = await runScript<[number, (string | null)[]]>(this.redis, 'set-waiting', [run.state], [value]);
+    const [changed, fields] = await runScript<[number, (string | null)[]]>(this.redis, 'set-waiting', [run.state], [value, now()]);
+    return changed ? toSnapshot(ref.runId, fields) : undefined;
+  }
+
+  /** Clears the run's wait if it has ended; the new snapshot when it did. */
+  async clearEndedWait(ref: RunRef): Promise<RunSnapshot | undefined> {
+    const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
+    const [changed, fields] = await runScript<[number, (string | null)[]]>(this.redis, 'clear-waiting', [run.state], [now()]);
     return changed ? toSnapshot(ref.runId, fields) : undefined;
   }
 

@@ -5,7 +5,7 @@ import type { Pipeline } from '../pipeline/define-pipeline.js';
 import type { ProgressEntry, RunSnapshot } from '../progress/events.js';
 import { ProgressPublisher } from '../progress/publisher.js';
 import { createProgressFollower, type ProgressFollower } from '../progress/follower.js';
-import { coversEventsAfter, latestEventId, readEventPage, readSnapshot, type ProgressPage, type ReadEventsOptions } from '../progress/reader.js';
+import { coversEventsAfter, findPublishedRun, latestEventId, readEventPage, readSnapshot, type ProgressPage, type ReadEventsOptions } from '../progress/reader.js';
 import { readDocuments } from '../sinks/read-documents.js';
 import { createSinkStore } from '../sinks/sink-store.js';
 import type { StoredDocument } from '../sinks/redis-sink.js';
@@ -34,6 +34,15 @@ export interface StartedRun {
   created: boolean;
 }
 
+/**
+ * What `cancelRun` did: `cancelled` (the run is now `cancelled`, with its counts), `finished` (it
+ * had already ended: nothing changed, `run` says how), or `not-found` (no such run, or no run going).
+ */
+export type CancelRunResult =
+  | { outcome: 'cancelled'; run: RunSnapshot }
+  | { outcome: 'finished'; run: RunSnapshot }
+  | { outcome: 'not-found' };
+
 export interface WorkerStartOptions {
   /** Only serve the queues of these pipelines. Default: all. */
   pipelines?: readonly string[];
@@ -45,6 +54,13 @@ export interface Sluice {
   readonly config: SluiceConfig;
   startRun(pipelineId: string, options: StartRunOptions): Promise<StartedRun>;
   startWorker(options?: WorkerStartOptions): SluiceWorker;
+  /**
+   * Cancels a user's run of a pipeline (without `runId`: the one going now). The run ends `cancelled`
+   * with the counts it has; its in-flight reads and LLM calls are aborted and its later shards do nothing.
+   */
+  cancelRun(pipelineId: string, userId: string, runId?: string): Promise<CancelRunResult>;
+  /** A user's run as last published, by id alone (runs are keyed by pipeline too: this finds it). */
+  findRun(userId: string, runId: string): Promise<RunSnapshot | undefined>;
   /** Every run of a user as last published, newest first. */
   status(userId: string): Promise<RunSnapshot[]>;
   /** A run's most recent failed items (up to 50), newest first. */
@@ -146,6 +162,17 @@ export function createSluice(config: SluiceConfig): Sluice {
       workers.push(worker);
       return worker;
     },
+    async cancelRun(pipelineId, userId, runId) {
+      const ref = { pipelineId: pipeline(pipelineId).id, userId: parseUserId(userId) };
+      const id = runId ?? (await runs.activeRunId(ref.pipelineId, ref.userId));
+      if (!id) return { outcome: 'not-found' };
+      const { changed, run } = await runs.cancel({ ...ref, runId: id });
+      if (!run) return { outcome: 'not-found' };
+      if (!changed) return { outcome: 'finished', run };
+      await progress.publishRun('run.cancelled', run);
+      return { outcome: 'cancelled', run };
+    },
+    findRun: (userId, runId) => findPublishedRun(redis, keys, parseUserId(userId), runId),
     status: (userId) => readSnapshot(redis, keys, parseUserId(userId)),
     recentFailures: (pipelineId, userId, runId) => runs.recentFailures({ pipelineId, userId: parseUserId(userId), runId }),
     readProgress,

@@ -5,6 +5,7 @@ import { handleShardError } from './handle-failure.js';
 import { bindJob, InvalidJobError, runRefSchema, type JobHandlers } from './jobs.js';
 import { processBatch } from './process-batch.js';
 import { processPage } from './process-page.js';
+import { RunCancellation } from './run-cancellation.js';
 
 export interface WorkerSettings {
   queues: readonly { name: string; concurrency: number }[];
@@ -20,22 +21,30 @@ export interface SluiceWorker {
 }
 
 export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: string, settings: WorkerSettings): SluiceWorker {
+  const cancellation = new RunCancellation(connection, rt.keys.cancelChannel);
   const handlers: JobHandlers = {
-    page: (data) => processPage(rt, data),
-    batch: (data, job) => processBatch(rt, data, job.opts.priority ?? 0),
+    page: (data, _job, signal) => processPage(rt, data, signal),
+    batch: (data, job, signal) => processBatch(rt, data, job.opts.priority ?? 0, signal),
   };
   const process = async (job: Job, token?: string) => {
-    let run: () => Promise<void>;
+    let run: (signal: AbortSignal) => Promise<void>;
     try {
       run = bindJob(job, handlers);
     } catch (error) {
       if (error instanceof InvalidJobError) await failRunOf(rt, job, error);
       throw error;
     }
+    const { runId, pipelineId, userId } = runRefSchema.parse(job.data);
+    const shard = cancellation.track(rt.keys.run(pipelineId, userId, runId).state);
     try {
-      await run();
+      await run(shard.signal);
     } catch (error) {
+      // The run was cancelled: whatever the aborted call threw, the shard just ends (its run's
+      // status already stops every later shard), with no retry and no failure counted.
+      if (shard.signal.aborted) return;
       await handleShardError(rt, job, error, token);
+    } finally {
+      shard.release();
     }
   };
   const workers = settings.queues.map(
@@ -52,10 +61,11 @@ export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: stri
   for (const worker of workers) worker.on('error', (error) => console.error(`[sluice] worker error: ${error.message}`));
   return {
     async ready() {
-      await Promise.all(workers.map((w) => w.waitUntilReady()));
+      await Promise.all([cancellation.ready(), ...workers.map((w) => w.waitUntilReady())]);
     },
     async close() {
       await Promise.all(workers.map((w) => w.close()));
+      cancellation.close();
       await rt.progress.flush();
     },
   };

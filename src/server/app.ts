@@ -97,6 +97,7 @@ export function createProgressServer(serverOptions: ProgressServerOptions): Prog
   progressRoute(app, context);
   streamRoute(app, context);
   runsRoute(app, context);
+  cancelRoute(app, context);
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -213,4 +214,25 @@ function runsRoute(app: Hono<ServerEnv>, { sluice, options }: ServerContext): vo
       return c.json({ runId: run.runId, created: run.created }, 202);
     },
   );
+}
+
+/**
+ * POST /v1/users/:userId/runs/:runId/cancel: cancels a run of the token's user -> 200 with the run,
+ * now `cancelled`; 404 when the user has no such run; 409 when it had already ended (with the run).
+ */
+function cancelRoute(app: Hono<ServerEnv>, { sluice }: ServerContext): void {
+  app.post('/v1/users/:userId/runs/:runId/cancel', async (c) => {
+    const userId = c.get('userId');
+    const runId = c.req.param('runId');
+    // Runs are found under the token's user only: another user's run id is simply not found.
+    const found = await sluice.findRun(userId, runId);
+    const known = found && sluice.config.pipelines.some((p) => p.id === found.pipeline);
+    if (!found || !known) throw new HttpError(404, 'run_not_found', `user ${userId} has no run ${runId}`);
+    const result = await sluice.cancelRun(found.pipeline, userId, runId);
+    if (result.outcome === 'not-found') throw new HttpError(404, 'run_not_found', `user ${userId} has no run ${runId}`);
+    if (result.outcome === 'finished') {
+      throw new HttpError(409, 'run_finished', `run ${runId} already ended ${result.run.status}; nothing to cancel`, { run: result.run });
+    }
+    return c.json({ run: result.run }, 200);
+  });
 }

@@ -8,7 +8,7 @@ export class HttpError extends Error {
   override name = 'HttpError';
 
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 413 | 429 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503,
     readonly code: string,
     message: string,
     readonly extra: Record<string, unknown> = {},

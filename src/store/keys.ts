@@ -13,6 +13,8 @@ export function createKeys(prefix: string) {
       const base = `${prefix}:run:${scope(pipelineId, userId)}:${runId}`;
       return { state: base, pending: `${base}:pending`, done: `${base}:done`, pages: `${base}:pages`, failures: `${base}:failures` };
     },
+    /** Pub/sub channel on which a cancelled run's state key is announced to every worker. */
+    cancelChannel: `${prefix}:cancel`,
     activeRun: (pipelineId: string, userId: string) => `${prefix}:active:${scope(pipelineId, userId)}`,
     sync: (pipelineId: string, userId: string) => `${prefix}:sync:${scope(pipelineId, userId)}`,
     /** A sink's state: documents (Redis sink only), content hash and document ids per source record, stats. */

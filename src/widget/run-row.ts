@@ -1,4 +1,4 @@
-import { formatCount, formatEta } from '../client/format.js';
+import { formatCount, formatEta, formatWaiting } from '../client/format.js';
 import { runProgress } from '../client/selectors.js';
 import type { ItemFailure, RunView } from '../client/types.js';
 import { h, setAttribute, setText } from './dom.js';
@@ -59,6 +59,8 @@ export class RunRow {
     if (run.counts.failed > 0) parts.push(`${formatCount(run.counts.failed)} failed`);
     if (run.status === 'completed') parts.push('done');
     else if (run.status === 'failed') parts.push('stopped');
+    else if (run.status === 'cancelled') parts.push('cancelled');
+    else if (run.waiting) parts.push(formatWaiting(run.waiting));
     else parts.push(formatEta(run.etaSeconds) ?? 'estimating time left…');
     setText(this.summary, parts.join(' · '));
 

@@ -95,7 +95,7 @@ function announcements(before: WidgetModel | undefined, now: WidgetModel): strin
   const was = new Map(before?.runs.map((r) => [r.runId, r.status]));
   for (const run of now.runs) {
     if (was.get(run.runId) !== 'running' || run.status === 'running') continue;
-    news.push(run.status === 'completed' ? `${run.pipeline} finished.` : `${run.pipeline} stopped: ${run.error ?? 'failed'}.`);
+    news.push(run.status === 'completed' ? `${run.pipeline} finished.` : run.status === 'cancelled' ? `${run.pipeline} cancelled.` : `${run.pipeline} stopped: ${run.error ?? 'failed'}.`);
   }
   if (now.state === 'completed' && before?.state === 'running') news.push('All done.');
   return news;

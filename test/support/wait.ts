@@ -9,7 +9,7 @@ export async function waitForRun(sluice: Sluice, userId: string, runId: string, 
     const events = await sluice.events(userId, { after, blockMs: 1000 });
     for (const event of events) {
       after = event.id;
-      if (event.runId === runId && (event.type === 'run.completed' || event.type === 'run.failed')) return event.run;
+      if (event.runId === runId && (event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled')) return event.run;
     }
   }
   throw new Error(`run ${runId} did not finish within ${timeoutMs} ms`);

@@ -16,8 +16,6 @@ redis.call('HINCRBY', KEYS[1], 'written', tonumber(ARGV[6]))
 if ARGV[8] ~= '0' then redis.call('HINCRBY', KEYS[1], 'promptTokens', tonumber(ARGV[8])) end
 if ARGV[9] ~= '0' then redis.call('HINCRBY', KEYS[1], 'completionTokens', tonumber(ARGV[9])) end
 if ARGV[10] ~= '0' then redis.call('HINCRBY', KEYS[1], 'costMicros', tonumber(ARGV[10])) end
--- A batch got through: whatever the run was waiting on is over.
-redis.call('HDEL', KEYS[1], 'waiting')
 for i = 11, #ARGV do redis.call('LPUSH', KEYS[4], ARGV[i]) end
 if #ARGV >= 11 then redis.call('LTRIM', KEYS[4], 0, 49) end
 redis.call('SREM', KEYS[2], ARGV[2])
