@@ -21,6 +21,12 @@ export const jobCatalogue = {
   batch: runRefSchema.extend({
     batchId: z.string().min(1),
     records: z.array(z.object({ id: z.string().min(1), hash: z.string(), data: z.unknown() })),
+    /** Source ids the page reported deleted: removed from the sink in the same write. */
+    deletedIds: z.array(z.string().min(1)).optional(),
+  }),
+  /** Delete what a finished, clean full listing of a source did not see (mark and sweep). */
+  sweep: runRefSchema.extend({
+    sourceIndex: z.int().nonnegative(),
   }),
 };
 
@@ -28,9 +34,11 @@ export type JobName = keyof typeof jobCatalogue;
 export type JobData<N extends JobName> = z.output<(typeof jobCatalogue)[N]>;
 export type PageJobData = JobData<'page'>;
 export type BatchJobData = JobData<'batch'>;
+export type SweepJobData = JobData<'sweep'>;
 
 export const JOB_PAGE = 'page' satisfies JobName;
 export const JOB_BATCH = 'batch' satisfies JobName;
+export const JOB_SWEEP = 'sweep' satisfies JobName;
 
 /** A job to add, its data typed by its name. */
 export type JobSpec = { [N in JobName]: { name: N; data: JobData<N>; opts: JobsOptions } }[JobName];
@@ -45,9 +53,11 @@ export async function addJobs(queue: Queue, jobs: readonly JobSpec[]): Promise<v
 const parsers: { [N in JobName]: (data: unknown) => JobData<N> } = {
   page: (data) => jobCatalogue.page.parse(data),
   batch: (data) => jobCatalogue.batch.parse(data),
+  sweep: (data) => jobCatalogue.sweep.parse(data),
 };
 
-export type JobHandlers = { [N in JobName]: (data: JobData<N>, job: Job) => Promise<void> };
+/** `signal` is BullMQ's abort signal for the job (cancellation, a lost lock). */
+export type JobHandlers = { [N in JobName]: (data: JobData<N>, job: Job, signal?: AbortSignal) => Promise<void> };
 
 /** A job that no retry can fix: an unknown kind, or data that does not match its schema. */
 export class InvalidJobError extends UnrecoverableError {
@@ -58,14 +68,14 @@ export class InvalidJobError extends UnrecoverableError {
  * Checks a received job against the catalogue and binds it to its handler. Throws InvalidJobError
  * (BullMQ fails the job without retrying it) with a message naming the job and the bad field.
  */
-export function bindJob(job: Job, handlers: JobHandlers): () => Promise<void> {
+export function bindJob(job: Job, handlers: JobHandlers, signal?: AbortSignal): () => Promise<void> {
   if (!isJobName(job.name)) {
     throw new InvalidJobError(`unknown job kind "${job.name}" (job ${job.id}); known kinds: ${Object.keys(jobCatalogue).join(', ')}`);
   }
-  return bindKind(job.name, job, handlers);
+  return bindKind(job.name, job, handlers, signal);
 }
 
-function bindKind<N extends JobName>(name: N, job: Job, handlers: JobHandlers): () => Promise<void> {
+function bindKind<N extends JobName>(name: N, job: Job, handlers: JobHandlers, signal?: AbortSignal): () => Promise<void> {
   let data: JobData<N>;
   try {
     data = parsers[name](job.data);
@@ -73,7 +83,7 @@ function bindKind<N extends JobName>(name: N, job: Job, handlers: JobHandlers): 
     if (!(error instanceof z.ZodError)) throw error;
     throw new InvalidJobError(`invalid data in ${name} job ${job.id}: ${describeIssues(error)}`);
   }
-  return () => handlers[name](data, job);
+  return () => handlers[name](data, job, signal);
 }
 
 const isJobName = (name: string): name is JobName => Object.hasOwn(jobCatalogue, name);
@@ -87,6 +97,8 @@ function describeIssues(error: z.ZodError): string {
 
 export const pageId = (sourceIndex: number, pageIndex: number) => `s${sourceIndex}p${pageIndex}`;
 export const batchId = (page: string, index: number) => `${page}b${index}`;
+/** The shard that sweeps a source's full listing; listing.lua spells it the same way. */
+export const sweepId = (sourceIndex: number) => `s${sourceIndex}sweep`;
 /** BullMQ job ids are deterministic, so re-adding a shard after a crash does not duplicate a waiting job. */
 export const jobId = (runId: string, shard: string) => `${runId}.${shard}`;
 

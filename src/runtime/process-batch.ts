@@ -32,7 +32,8 @@ export async function processBatch(rt: RuntimeContext, data: BatchJobData, prior
       hash: hashOf(r.hash),
       documents: documents.get(r.id)!.map((item) => ({ id: item.context.id, value: item.value })),
     }));
-  const { written } = await writer.write(entries);
+  const deletions = (data.deletedIds ?? []).map((sourceId) => ({ sourceId, deleted: true as const }));
+  const { written, deleted } = await writer.write([...entries, ...deletions]);
 
   const result = await rt.runs.completeBatch(data, {
     batchId: data.batchId,
@@ -42,6 +43,7 @@ export async function processBatch(rt: RuntimeContext, data: BatchJobData, prior
     written,
     failures,
     usage: usage.usage,
+    deleted,
   });
   if (result.outcome === 'ignored') return;
   await publishItemFailures(rt, result.run, failures);

@@ -5,6 +5,7 @@ import { handleShardError } from './handle-failure.js';
 import { bindJob, InvalidJobError, runRefSchema, type JobHandlers } from './jobs.js';
 import { processBatch } from './process-batch.js';
 import { processPage } from './process-page.js';
+import { processSweep } from './process-sweep.js';
 
 export interface WorkerSettings {
   queues: readonly { name: string; concurrency: number }[];
@@ -21,13 +22,15 @@ export interface SluiceWorker {
 
 export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: string, settings: WorkerSettings): SluiceWorker {
   const handlers: JobHandlers = {
-    page: (data) => processPage(rt, data),
+    page: (data, _job, signal) => processPage(rt, data, signal),
     batch: (data, job) => processBatch(rt, data, job.opts.priority ?? 0),
+    sweep: (data) => processSweep(rt, data),
   };
-  const process = async (job: Job, token?: string) => {
+  // Three parameters: BullMQ passes an abort signal only to a processor that declares it.
+  const process = async (job: Job, token: string | undefined, signal: AbortSignal | undefined) => {
     let run: () => Promise<void>;
     try {
-      run = bindJob(job, handlers);
+      run = bindJob(job, handlers, signal);
     } catch (error) {
       if (error instanceof InvalidJobError) await failRunOf(rt, job, error);
       throw error;
