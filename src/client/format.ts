@@ -13,3 +13,8 @@ export function formatEta(seconds: number | undefined): string | undefined {
 export function formatCount(n: number): string {
   return n.toLocaleString('en');
 }
+
+/** "3 deleted", only when the run removed records from the sink (a re-sync that saw them gone). */
+export function formatDeleted(deleted: number | undefined): string | undefined {
+  return deleted && deleted > 0 ? `${formatCount(deleted)} deleted` : undefined;
+}
