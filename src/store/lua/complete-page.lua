@@ -35,7 +35,7 @@ if not previous then
   local registered = 0
   if ARGV[4] ~= '' then registered = registered + 1 end
   local open = listingPageDone(KEYS[1], ARGV[5], registered, tonumber(ARGV[9]))
-  if open <= 0 and ARGV[13] == '1' then closeListing(KEYS[1], KEYS[2], KEYS[3], KEYS[8], KEYS[9], ARGV[5]) end
+  if open == 0 and ARGV[13] == '1' then closeListing(KEYS[1], KEYS[2], KEYS[3], KEYS[8], KEYS[9], ARGV[5]) end
 else
   ordinal = tonumber(redis.call('HGET', KEYS[4], pageId .. ':ordinal') or '0')
   -- A retry read the page again and got fewer batches: forget the ones that will never come.

@@ -3,8 +3,10 @@
 -- +1 for each page a page registers (its next page, its forks), -1 when a page completes. The one
 -- counter every kind of page registration goes through. At 0 the listing is finished.
 -- `dirty:<source>` is set when any page of the listing reported item failures.
+-- Returns the open count, or -1 for a run started without the counter (it never sweeps).
 local function listingPageDone(stateKey, source, registered, failures)
   if failures > 0 then redis.call('HSET', stateKey, 'dirty:' .. source, 1) end
+  if redis.call('HEXISTS', stateKey, 'open:' .. source) == 0 then return -1 end
   return redis.call('HINCRBY', stateKey, 'open:' .. source, registered - 1)
 end
 
