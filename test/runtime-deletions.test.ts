@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { files } from '../connectors/files/index.js';
 import { defineConfig, definePipeline, type CredentialRequest, type Pipeline, type SluiceConfig } from '../src/index.js';
 import { createSluice, type Sluice } from '../src/runtime/index.js';
+import { RunStore } from '../src/runtime/run-store.js';
 import { createFakeSource } from './support/fake-source.js';
 import { deletePrefix, uniquePrefix, withStore } from './support/redis.js';
 import { waitForRun } from './support/wait.js';
@@ -112,6 +113,28 @@ describe('deletions', () => {
     const second = await run(s, 'feed');
     expect(second.counts).toMatchObject({ deleted: 1 });
     expect(await docIds(s, 'feed')).toEqual(['a', 'c']);
+  });
+});
+
+describe('sweep bookkeeping', () => {
+  it('a sweep that runs again after it was counted finds nothing to delete and counts nothing', async () => {
+    prefix = uniquePrefix('sweep-twice');
+    await withStore(prefix, async ({ redis, keys }) => {
+      const runs = new RunStore(redis, keys);
+      const ref = { runId: 'r1', pipelineId: 'list', userId: 'u1' };
+      await redis.sadd(keys.members('list', 'u1', 's0'), 'a', 'b', 'c');
+      await runs.start(ref, 1, {});
+      await runs.markSeen(ref, 's0', ['a', 'c']);
+      expect(await runs.unseenMembers(ref, 's0')).toEqual(['b']);
+      // Another shard keeps the run going, so a repeated sweep would still find it running.
+      await redis.sadd(keys.run('list', 'u1', 'r1').pending, 's0sweep', 'other');
+      expect((await runs.completeSweep(ref, 's0', 's0sweep', 1)).run.counts.deleted).toBe(1);
+      expect(await runs.unseenMembers(ref, 's0')).toEqual([]);
+      expect((await redis.smembers(keys.members('list', 'u1', 's0'))).sort()).toEqual(['a', 'c']);
+      const again = await runs.completeSweep(ref, 's0', 's0sweep', 5);
+      expect(again.outcome).toBe('ignored');
+      expect(again.run.counts.deleted).toBe(1);
+    });
   });
 });
 

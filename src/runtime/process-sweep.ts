@@ -13,8 +13,8 @@ const DELETIONS_PER_WRITE = 500;
  */
 export async function processSweep(rt: RuntimeContext, data: SweepJobData): Promise<void> {
   const pipeline = rt.pipeline(data.pipelineId);
-  if ((await rt.runs.status(data)) !== 'running') return;
   const source = `s${data.sourceIndex}`;
+  if ((await rt.runs.status(data)) !== 'running' || (await rt.runs.isDone(data, sweepId(data.sourceIndex)))) return;
   const unseen = await rt.runs.unseenMembers(data, source);
   const writer = pipeline.sink.open(rt.sinks.scope(data.pipelineId, data.userId));
   let deleted = 0;

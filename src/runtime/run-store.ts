@@ -112,6 +112,11 @@ export class RunStore {
     await multi.exec();
   }
 
+  /** Whether a shard was already counted (its work is done). */
+  async isDone(ref: RunRef, shard: string): Promise<boolean> {
+    return (await this.redis.sismember(this.keys.run(ref.pipelineId, ref.userId, ref.runId).done, shard)) === 1;
+  }
+
   /** Ids the source's last listing held that this run's listing did not see: what its sweep deletes. */
   async unseenMembers(ref: RunRef, source: string): Promise<string[]> {
     return this.redis.sdiff(this.keys.members(ref.pipelineId, ref.userId, source), this.keys.run(ref.pipelineId, ref.userId, ref.runId).seen(source));
