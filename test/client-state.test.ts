@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyProgress, initialProgressState, latestRuns, overallState, runProgress } from '../src/client/index.js';
-import { formatEta } from '../src/client/format.js';
+import { formatDeleted, formatEta } from '../src/client/format.js';
 import type { ProgressEntry, RunSnapshot } from '../src/progress/events.js';
 import { itemFailed, runEvent } from './support/sse-server.js';
 
@@ -84,6 +84,16 @@ describe('selectors', () => {
     const noTotal = { discovered: 7, processed: 7, skipped: 0, failed: 0, written: 7 };
     expect(runProgress(run(1, { counts: noTotal })).total).toBeUndefined();
     expect(runProgress(run(1, { counts: noTotal, status: 'completed' }))).toEqual({ done: 7, total: 7, ratio: 1 });
+  });
+});
+
+describe('formatDeleted', () => {
+  it('says how many records a run deleted, only when it deleted some', () => {
+    expect(formatDeleted(undefined)).toBeUndefined();
+    expect(formatDeleted(0)).toBeUndefined();
+    expect(formatDeleted(1234)).toBe('1,234 deleted');
+    const state = applyProgress(initialProgressState(), runEvent('run.completed', run(100, { status: 'completed', counts: { ...run(100).counts, deleted: 3 } }), at(90)));
+    expect(formatDeleted(state.runs.r1!.counts.deleted)).toBe('3 deleted');
   });
 });
 

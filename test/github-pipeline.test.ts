@@ -76,15 +76,16 @@ describe('GitHub pipeline runs', () => {
     expect(events).not.toContain('token-of-u7');
   });
 
-  it('a revoked token fails the run at once, without retries', async () => {
+  it('a revoked token fails the run at once, without retries: one read with fresh credentials, then no more', async () => {
     const s = start(5);
-    const scope = issuesOf('acme/app').once().reply(401, fixture('error-bad-credentials'));
+    // The second 401 answers the read made with refreshed credentials.
+    const scope = issuesOf('acme/app').twice().reply(401, fixture('error-bad-credentials'));
     const { runId } = await s.startRun('gh-issues', { userId: 'u8', input: { repos: ['acme/app'] } });
     const run = await waitForRun(s, 'u8', runId);
     expect(run.status).toBe('failed');
     expect(run.error).toMatch(/401/);
     expect(scope.isDone()).toBe(true);
-    // A retry would have made a second request, which nock refuses with a different error.
+    // A retry would have made a third request, which nock refuses with a different error.
     expect(run.error).not.toMatch(/Nock/i);
   });
 

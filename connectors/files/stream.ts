@@ -30,6 +30,8 @@ type FilesCursor = ReturnType<typeof cursor.decode>;
 export function filesStream(options: FilesConnectorOptions): StreamDefinition<FileRecord, FilesParams> {
   return {
     changeFeed: 'full',
+    // Every run lists the whole root: files it no longer finds are deleted (mark and sweep).
+    fullListing: true,
     params: filesParamsSchema,
     async read(ctx: ReadContext<FilesParams>, rawCursor: string | undefined): Promise<Page<FileRecord>> {
       const settings = resolveSettings(ctx.params, options);

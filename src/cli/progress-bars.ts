@@ -12,7 +12,8 @@ export function renderRunLine(run: RunSnapshot): string {
   const bar = total === undefined ? '·'.repeat(WIDTH) : '█'.repeat(Math.round(ratio * WIDTH)).padEnd(WIDTH, '░');
   const pct = total === undefined ? '  ?%' : `${Math.floor(ratio * 100)}%`.padStart(4);
   const state = run.status === 'running' ? 'running' : run.status === 'completed' ? 'done' : run.status === 'cancelled' ? 'cancelled' : 'FAILED';
-  const figures = `${done}/${total ?? '?'} processed ${counts.processed} skipped ${counts.skipped} failed ${counts.failed}`;
+  const deleted = counts.deleted ? ` deleted ${counts.deleted}` : '';
+  const figures = `${done}/${total ?? '?'} processed ${counts.processed} skipped ${counts.skipped} failed ${counts.failed}${deleted}`;
   const usage = run.usage ? `  tokens ${run.usage.promptTokens}+${run.usage.completionTokens} ~$${run.usage.costUsd.toFixed(4)}` : '';
   const waiting = run.waiting ? `  ${formatWaiting(run.waiting)}` : '';
   const error = run.error ? `  ${run.error}` : '';

@@ -25,3 +25,8 @@ export function formatWaiting(waiting: { on: string; reason: string; until?: str
   const time = new Date(ends).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false, ...(timeZone ? { timeZone } : {}) });
   return `waiting: ${what} until ${time}`;
 }
+
+/** "3 deleted", only when the run removed records from the sink (a re-sync that saw them gone). */
+export function formatDeleted(deleted: number | undefined): string | undefined {
+  return deleted && deleted > 0 ? `${formatCount(deleted)} deleted` : undefined;
+}

@@ -6,7 +6,7 @@ export { fetchProgress, startRemoteRun, type RequestOptions } from './http.js';
 export { ProgressError, type ProgressErrorDetails } from './errors.js';
 export { SseParser, type SseMessage, type SseHandlers } from './sse-parser.js';
 export { compareStreamIds } from '../util/stream-id.js';
-export { formatEta, formatCount, formatWaiting } from './format.js';
+export { formatEta, formatCount, formatDeleted, formatWaiting } from './format.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export type { TokenSource } from './endpoints.js';
 export type { ConnectionStatus, ItemFailure, ProgressSnapshotBody, RunView } from './types.js';

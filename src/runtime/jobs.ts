@@ -21,6 +21,12 @@ export const jobCatalogue = {
   batch: runRefSchema.extend({
     batchId: z.string().min(1),
     records: z.array(z.object({ id: z.string().min(1), hash: z.string(), data: z.unknown() })),
+    /** Source ids the page reported deleted: removed from the sink in the same write. */
+    deletedIds: z.array(z.string().min(1)).optional(),
+  }),
+  /** Delete what a finished, clean full listing of a source did not see (mark and sweep). */
+  sweep: runRefSchema.extend({
+    sourceIndex: z.int().nonnegative(),
   }),
 };
 
@@ -28,9 +34,11 @@ export type JobName = keyof typeof jobCatalogue;
 export type JobData<N extends JobName> = z.output<(typeof jobCatalogue)[N]>;
 export type PageJobData = JobData<'page'>;
 export type BatchJobData = JobData<'batch'>;
+export type SweepJobData = JobData<'sweep'>;
 
 export const JOB_PAGE = 'page' satisfies JobName;
 export const JOB_BATCH = 'batch' satisfies JobName;
+export const JOB_SWEEP = 'sweep' satisfies JobName;
 
 /** A job to add, its data typed by its name. */
 export type JobSpec = { [N in JobName]: { name: N; data: JobData<N>; opts: JobsOptions } }[JobName];
@@ -45,9 +53,10 @@ export async function addJobs(queue: Queue, jobs: readonly JobSpec[]): Promise<v
 const parsers: { [N in JobName]: (data: unknown) => JobData<N> } = {
   page: (data) => jobCatalogue.page.parse(data),
   batch: (data) => jobCatalogue.batch.parse(data),
+  sweep: (data) => jobCatalogue.sweep.parse(data),
 };
 
-/** `signal` is aborted when the shard's run is cancelled. */
+/** `signal` is aborted when the shard's run is cancelled or BullMQ gives the job up (a lost lock). */
 export type JobHandlers = { [N in JobName]: (data: JobData<N>, job: Job, signal: AbortSignal) => Promise<void> };
 
 /** A job that no retry can fix: an unknown kind, or data that does not match its schema. */
@@ -88,6 +97,8 @@ function describeIssues(error: z.ZodError): string {
 
 export const pageId = (sourceIndex: number, pageIndex: number) => `s${sourceIndex}p${pageIndex}`;
 export const batchId = (page: string, index: number) => `${page}b${index}`;
+/** The shard that sweeps a source's full listing; listing.lua spells it the same way. */
+export const sweepId = (sourceIndex: number) => `s${sourceIndex}sweep`;
 /** BullMQ job ids are deterministic, so re-adding a shard after a crash does not duplicate a waiting job. */
 export const jobId = (runId: string, shard: string) => `${runId}.${shard}`;
 

@@ -32,9 +32,10 @@ export async function processBatch(rt: RuntimeContext, data: BatchJobData, prior
       hash: hashOf(r.hash),
       documents: documents.get(r.id)!.map((item) => ({ id: item.context.id, value: item.value })),
     }));
+  const deletions = (data.deletedIds ?? []).map((sourceId) => ({ sourceId, deleted: true as const }));
   // A cancelled run writes nothing more: the steps' results of an aborted batch are dropped whole.
   signal?.throwIfAborted();
-  const { written } = await writer.write(entries);
+  const { written, deleted } = await writer.write([...entries, ...deletions]);
 
   const result = await rt.runs.completeBatch(data, {
     batchId: data.batchId,
@@ -44,6 +45,7 @@ export async function processBatch(rt: RuntimeContext, data: BatchJobData, prior
     written,
     failures,
     usage: usage.usage,
+    deleted,
   });
   if (result.outcome === 'ignored') return;
   await publishItemFailures(rt, result.run, failures);

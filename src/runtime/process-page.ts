@@ -1,10 +1,15 @@
+import { isSluiceError } from '../errors/index.js';
 import { SourceResponseError } from '../connector/errors.js';
-import type { Page } from '../connector/types.js';
+import type { Credentials, Page, Source } from '../connector/types.js';
 import { createConnectorState } from './connector-state.js';
 import { createSourceLimiter } from './source-limiter.js';
 import type { RuntimeContext } from './context.js';
-import { addJobs, batchId, jobOptions, pageId, type JobSpec, type PageJobData } from './jobs.js';
+import { addJobs, batchId, jobOptions, pageId, sweepId, type JobSpec, type PageJobData } from './jobs.js';
 import { publishItemFailures, publishShardResult } from './publish.js';
+import { watermarkKey } from './watermark.js';
+
+/** Deleted ids per batch: deletions cost no step, only one sink write. */
+const DELETIONS_PER_BATCH = 500;
 
 /**
  * Reads one page of a source, registers its batches and the next page as pending (one atomic
@@ -18,27 +23,14 @@ export async function processPage(rt: RuntimeContext, data: PageJobData, signal?
   if ((await rt.runs.status(data)) !== 'running') return;
 
   const sourceKey = `s${data.sourceIndex}`;
-  const { since, input } = await rt.runs.sourceContext(data, sourceKey);
-  const page = checkPage(
-    source.connector,
-    await source.read(
-      {
-        userId: data.userId,
-        input,
-        since,
-        credentials: async (options) => rt.credentials({ userId: data.userId, connector: source.connector, ...(options?.refresh ? { refresh: true } : {}) }),
-        state: createConnectorState(rt.redis, rt.keys, source.connector, data.userId),
-        limiter: createSourceLimiter(rt.limiter, data.userId),
-        ...(signal ? { signal } : {}),
-      },
-      data.cursor,
-    ),
-  );
+  const page = checkPage(source.connector, await readPage(rt, data, source, sourceKey, signal));
+  const wmKey = page.watermark === undefined ? undefined : watermarkKey(source.connector, source.watermark, page.watermark);
+  // Marked before the page completes, so a listing that reaches 0 open pages has all its marks.
+  if (source.fullListing) await rt.runs.markSeen(data, sourceKey, [...page.records.map((r) => r.id), ...(page.unchangedIds ?? [])]);
 
   const thisPage = pageId(data.sourceIndex, data.pageIndex);
   const nextPage = page.nextCursor ? pageId(data.sourceIndex, data.pageIndex + 1) : undefined;
-  const slices: Page<unknown>['records'][] = [];
-  for (let i = 0; i < page.records.length; i += pipeline.batchSize) slices.push(page.records.slice(i, i + pipeline.batchSize));
+  const slices = batchSlices(page, pipeline.batchSize);
 
   const failures = page.failures ?? [];
   const result = await rt.runs.completePage(data, {
@@ -52,6 +44,8 @@ export async function processPage(rt: RuntimeContext, data: PageJobData, signal?
     failures,
     total: data.pageIndex === 0 ? page.total : undefined,
     watermark: page.watermark,
+    watermarkKey: wmKey,
+    fullListing: source.fullListing,
   });
   if (result.outcome === 'ignored') return;
 
@@ -67,14 +61,69 @@ export async function processPage(rt: RuntimeContext, data: PageJobData, signal?
       opts: jobOptions(pipeline, data.runId, nextPage, result.ordinal),
     });
   }
-  slices.forEach((records, i) => {
+  slices.forEach((slice, i) => {
     const id = batchId(thisPage, i);
-    jobs.push({ name: 'batch', data: { ...ref, batchId: id, records }, opts: jobOptions(pipeline, data.runId, id, result.ordinal + i) });
+    jobs.push({ name: 'batch', data: { ...ref, batchId: id, ...slice }, opts: jobOptions(pipeline, data.runId, id, result.ordinal + i) });
   });
+  if (result.sweep) {
+    const id = sweepId(data.sourceIndex);
+    jobs.push({ name: 'sweep', data: { ...ref, sourceIndex: data.sourceIndex }, opts: jobOptions(pipeline, data.runId, id, result.ordinal) });
+  }
   await addJobs(queue, jobs);
   await publishItemFailures(rt, result.run, failures);
   await publishShardResult(rt, result);
 }
+
+/** The page's records in batches of `batchSize`, then its deleted ids in batches of their own. */
+function batchSlices(page: Page<unknown>, batchSize: number): { records: Page<unknown>['records']; deletedIds?: string[] }[] {
+  const slices: { records: Page<unknown>['records']; deletedIds?: string[] }[] = [];
+  for (let i = 0; i < page.records.length; i += batchSize) slices.push({ records: page.records.slice(i, i + batchSize) });
+  const deleted = page.deleted ?? [];
+  for (let i = 0; i < deleted.length; i += DELETIONS_PER_BATCH) slices.push({ records: [], deletedIds: deleted.slice(i, i + DELETIONS_PER_BATCH) });
+  return slices;
+}
+
+/**
+ * Reads the page. If the source refuses the credentials (a run-fatal auth error) and they were not
+ * refreshed during this read, reads once more with the provider asked for fresh ones (an expired
+ * OAuth token); a second refusal fails the run as revoked.
+ */
+async function readPage(rt: RuntimeContext, data: PageJobData, source: Source<unknown>, sourceKey: string, signal?: AbortSignal): Promise<Page<unknown>> {
+  const { since, input, connectionId } = await rt.runs.sourceContext(data, sourceKey);
+  const read = (refreshFirst: boolean) => {
+    let refreshed = false;
+    let forceRefresh = refreshFirst;
+    const credentials = async (options?: { refresh?: boolean }): Promise<Credentials> => {
+      const refresh = forceRefresh || options?.refresh === true;
+      forceRefresh = false;
+      if (refresh) refreshed = true;
+      return rt.credentials({ userId: data.userId, connector: source.connector, ...(connectionId ? { connectionId } : {}), ...(refresh ? { refresh: true } : {}) });
+    };
+    const page = source.read(
+      {
+        userId: data.userId,
+        ...(connectionId ? { connectionId } : {}),
+        input,
+        since,
+        credentials,
+        state: createConnectorState(rt.redis, rt.keys, source.connector, data.userId),
+        limiter: createSourceLimiter(rt.limiter, data.userId),
+        ...(signal ? { signal } : {}),
+      },
+      data.cursor,
+    );
+    return { page, refreshed: () => refreshed };
+  };
+  const first = read(false);
+  try {
+    return await first.page;
+  } catch (error) {
+    if (!isAuthError(error) || first.refreshed()) throw error;
+    return read(true).page;
+  }
+}
+
+const isAuthError = (error: unknown) => isSluiceError(error) && (error.code === 'source_auth' || error.name === 'SourceAuthError');
 
 /** A connector that returns something other than a page fails the shard with a message naming it. */
 function checkPage(connector: string, page: Page<unknown>): Page<unknown> {
@@ -86,5 +135,12 @@ function checkPage(connector: string, page: Page<unknown>): Page<unknown> {
   if (page.nextCursor !== undefined && typeof page.nextCursor !== 'string') {
     throw new SourceResponseError(`${connector}: nextCursor must be a string`, connector);
   }
+  for (const field of ['deleted', 'unchangedIds'] as const) {
+    const ids = page[field];
+    if (ids !== undefined && (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string' || id === ''))) {
+      throw new SourceResponseError(`${connector}: ${field} must be an array of non-empty string ids`, connector);
+    }
+  }
+  if (page.watermark !== undefined && typeof page.watermark !== 'string') throw new SourceResponseError(`${connector}: watermark must be a string`, connector);
   return page;
 }

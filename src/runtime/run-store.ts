@@ -24,6 +24,10 @@ export interface PageCommit {
   failures: readonly ItemFailure[];
   total?: number;
   watermark?: string;
+  /** The watermark's order key (epoch ms, or the integer), compared numerically in Lua. */
+  watermarkKey?: number;
+  /** The source lists its whole scope: this page counts toward its mark and sweep. */
+  fullListing: boolean;
 }
 
 export interface BatchCommit {
@@ -34,6 +38,8 @@ export interface BatchCommit {
   written: number;
   failures: readonly ItemFailure[];
   usage?: Usage;
+  /** Source records the batch's deletions removed from the sink. */
+  deleted?: number;
 }
 
 /** Run state transitions, each one atomic Lua call over the run's keys. */
@@ -43,32 +49,40 @@ export class RunStore {
     private readonly keys: KeyBuilder,
   ) {}
 
-  async start(ref: RunRef, sourceCount: number, input: unknown): Promise<{ runId: string; created: boolean; pendingFirstPages: string[] }> {
+  async start(ref: RunRef, sourceCount: number, input: unknown, connectionId?: string): Promise<{ runId: string; created: boolean; pendingFirstPages: string[] }> {
     const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
     const statePrefix = run.state.slice(0, run.state.length - ref.runId.length);
     const [created, runId, ...pages] = await runScript<[number, string, ...string[]]>(
       this.redis,
       'start-run',
       [this.keys.activeRun(ref.pipelineId, ref.userId), run.state, run.pending, this.keys.sync(ref.pipelineId, ref.userId)],
-      [ref.runId, ref.pipelineId, ref.userId, now(), sourceCount, JSON.stringify(input ?? {}), statePrefix],
+      [ref.runId, ref.pipelineId, ref.userId, now(), sourceCount, JSON.stringify(input ?? {}), statePrefix, connectionId ?? ''],
     );
     return { runId, created: created === 1, pendingFirstPages: pages };
   }
 
   /** `ordinal`: batches the run had before this page's; the page's batches follow it. */
-  async completePage(ref: RunRef, commit: PageCommit): Promise<{ outcome: ShardOutcome; run: RunSnapshot; ordinal: number }> {
+  /**
+   * `ordinal`: batches the run had before this page's; the page's batches follow it. `sweep`: the
+   * source's full listing finished clean and its sweep shard is pending (enqueue it).
+   */
+  async completePage(ref: RunRef, commit: PageCommit): Promise<{ outcome: ShardOutcome; run: RunSnapshot; ordinal: number; sweep: boolean }> {
     const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
-    const [outcome, fields, ordinal] = await runScript<[number, (string | null)[], number]>(
+    const [outcome, fields, ordinal, sweep] = await runScript<[number, (string | null)[], number, number]>(
       this.redis,
       'complete-page',
-      [run.state, run.pending, run.done, run.pages, run.failures, this.keys.activeRun(ref.pipelineId, ref.userId), this.keys.sync(ref.pipelineId, ref.userId)],
+      [
+        run.state, run.pending, run.done, run.pages, run.failures, this.keys.activeRun(ref.pipelineId, ref.userId), this.keys.sync(ref.pipelineId, ref.userId),
+        run.seen(commit.source), this.keys.members(ref.pipelineId, ref.userId, commit.source),
+      ],
       [
         ref.runId, commit.pageId, commit.batchCount, commit.nextPageId ?? '', commit.source, commit.nextCursor ?? '',
         commit.discovered, commit.unchanged, commit.failures.length, commit.total ?? '', commit.watermark ?? '', now(),
+        commit.fullListing ? '1' : '0', commit.watermark === undefined ? '' : String(commit.watermarkKey ?? ''),
         ...failureLines(commit.failures),
       ],
     );
-    return { ...decode(ref.runId, [outcome, fields]), ordinal };
+    return { ...decode(ref.runId, [outcome, fields]), ordinal, sweep: sweep === 1 };
   }
 
   async completeBatch(ref: RunRef, commit: BatchCommit): Promise<{ outcome: ShardOutcome; run: RunSnapshot }> {
@@ -79,9 +93,46 @@ export class RunStore {
       [run.state, run.pending, run.done, run.failures, this.keys.activeRun(ref.pipelineId, ref.userId), this.keys.sync(ref.pipelineId, ref.userId), run.pages],
       [
         ref.runId, commit.batchId, commit.processed, commit.skipped, commit.failed, commit.written, now(),
-        commit.usage?.promptTokens ?? 0, commit.usage?.completionTokens ?? 0, commit.usage?.costMicros ?? 0,
+        commit.usage?.promptTokens ?? 0, commit.usage?.completionTokens ?? 0, commit.usage?.costMicros ?? 0, commit.deleted ?? 0,
         ...failureLines(commit.failures),
       ],
+    );
+    return decode(ref.runId, result);
+  }
+
+  /** Marks ids a full listing of `source` saw in this run; repeated marks are harmless. */
+  async markSeen(ref: RunRef, source: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const seen = this.keys.run(ref.pipelineId, ref.userId, ref.runId).seen(source);
+    const multi = this.redis.multi();
+    // Chunked: one SADD with 100k arguments would block Redis and bloat the request.
+    for (let i = 0; i < ids.length; i += SEEN_CHUNK) multi.sadd(seen, ...ids.slice(i, i + SEEN_CHUNK));
+    // A run that fails leaves its seen set behind: it expires with the run's other keys.
+    multi.pexpire(seen, RUN_TTL_MS);
+    await multi.exec();
+  }
+
+  /** Whether a shard was already counted (its work is done). */
+  async isDone(ref: RunRef, shard: string): Promise<boolean> {
+    return (await this.redis.sismember(this.keys.run(ref.pipelineId, ref.userId, ref.runId).done, shard)) === 1;
+  }
+
+  /** Ids the source's last listing held that this run's listing did not see: what its sweep deletes. */
+  async unseenMembers(ref: RunRef, source: string): Promise<string[]> {
+    return this.redis.sdiff(this.keys.members(ref.pipelineId, ref.userId, source), this.keys.run(ref.pipelineId, ref.userId, ref.runId).seen(source));
+  }
+
+  /** Counts a sweep once, and makes this run's listing the source's members. */
+  async completeSweep(ref: RunRef, source: string, sweepId: string, deleted: number): Promise<{ outcome: ShardOutcome; run: RunSnapshot }> {
+    const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
+    const result = await runScript<[number, (string | null)[]]>(
+      this.redis,
+      'complete-sweep',
+      [
+        run.state, run.pending, run.done, run.seen(source), this.keys.members(ref.pipelineId, ref.userId, source),
+        this.keys.activeRun(ref.pipelineId, ref.userId), this.keys.sync(ref.pipelineId, ref.userId), run.failures, run.pages,
+      ],
+      [ref.runId, sweepId, deleted, now()],
     );
     return decode(ref.runId, result);
   }
@@ -141,9 +192,13 @@ export class RunStore {
   }
 
   /** Per-source fields of a run: the `since` watermark fixed at start, and the run input. */
-  async sourceContext(ref: RunRef, source: string): Promise<{ since?: string; input: Record<string, unknown> }> {
-    const [since, input] = await this.redis.hmget(this.keys.run(ref.pipelineId, ref.userId, ref.runId).state, `since:${source}`, 'input');
-    return { since: since ?? undefined, input: input ? (JSON.parse(input) as Record<string, unknown>) : {} };
+  async sourceContext(ref: RunRef, source: string): Promise<{ since?: string; input: Record<string, unknown>; connectionId?: string }> {
+    const [since, input, connection] = await this.redis.hmget(this.keys.run(ref.pipelineId, ref.userId, ref.runId).state, `since:${source}`, 'input', 'connection');
+    return {
+      since: since ?? undefined,
+      input: input ? (JSON.parse(input) as Record<string, unknown>) : {},
+      ...(connection ? { connectionId: connection } : {}),
+    };
   }
 
   async recentFailures(ref: RunRef): Promise<ItemFailure[]> {
@@ -155,8 +210,12 @@ export class RunStore {
 /** The same fields, in the same order, as src/lua/run-snapshot.lua. */
 const SNAPSHOT_FIELDS = [
   'status', 'seq', 'discovered', 'processed', 'skipped', 'failed', 'written', 'totalSum', 'totalKnown', 'sources',
-  'startedAt', 'finishedAt', 'error', 'pipeline', 'user', 'promptTokens', 'completionTokens', 'costMicros', 'waiting',
+  'startedAt', 'finishedAt', 'error', 'pipeline', 'user', 'promptTokens', 'completionTokens', 'costMicros', 'waiting', 'deleted',
 ];
+
+const SEEN_CHUNK = 1000;
+/** As in expire-run.lua. */
+const RUN_TTL_MS = 7 * 24 * 3600 * 1000;
 
 const now = () => new Date().toISOString();
 
@@ -169,7 +228,7 @@ function decode(runId: string, [outcome, fields]: [number, (string | null)[]]): 
 }
 
 function toSnapshot(runId: string, fields: (string | null)[]): RunSnapshot {
-  const [status, seq, discovered, processed, skipped, failed, written, totalSum, totalKnown, sources, startedAt, finishedAt, error, pipeline, user, promptTokens, completionTokens, costMicros, waiting] =
+  const [status, seq, discovered, processed, skipped, failed, written, totalSum, totalKnown, sources, startedAt, finishedAt, error, pipeline, user, promptTokens, completionTokens, costMicros, waiting, deleted] =
     fields;
   const int = (v: string | null | undefined) => Number(v ?? 0);
   const totalIsKnown = int(sources) > 0 && int(totalKnown) >= int(sources);
@@ -184,6 +243,7 @@ function toSnapshot(runId: string, fields: (string | null)[]): RunSnapshot {
       skipped: int(skipped),
       failed: int(failed),
       written: int(written),
+      ...(int(deleted) > 0 ? { deleted: int(deleted) } : {}),
       ...(totalIsKnown ? { total: int(totalSum) } : {}),
     },
     startedAt: startedAt ?? '',

@@ -26,6 +26,8 @@ export interface StartRunOptions {
   userId: string;
   /** Per-run input for the sources (e.g. `{ repos: ['octo/hello'] }`), stored with the run. */
   input?: Record<string, unknown>;
+  /** The user's connection the sources read (stored with the run, given to reads and the credential provider). */
+  connectionId?: string;
 }
 
 export interface StartedRun {
@@ -132,7 +134,10 @@ export function createSluice(config: SluiceConfig): Sluice {
       const input = options.input ?? {};
       if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidInputError('run input must be a JSON object');
       const ref = { runId: newRunId(), pipelineId: p.id, userId };
-      const started = await runs.start(ref, p.sources.length, input);
+      if (options.connectionId !== undefined && (typeof options.connectionId !== 'string' || options.connectionId === '')) {
+        throw new InvalidInputError('connectionId must be a non-empty string');
+      }
+      const started = await runs.start(ref, p.sources.length, input, options.connectionId);
       const runRef = { ...ref, runId: started.runId };
       const firstPages = started.created ? p.sources.map((_, i) => pageId(i, 0)) : started.pendingFirstPages;
       await addJobs(

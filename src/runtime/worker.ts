@@ -6,6 +6,7 @@ import { bindJob, InvalidJobError, runRefSchema, type JobHandlers } from './jobs
 import { processBatch } from './process-batch.js';
 import { processPage } from './process-page.js';
 import { RunCancellation } from './run-cancellation.js';
+import { processSweep } from './process-sweep.js';
 
 export interface WorkerSettings {
   queues: readonly { name: string; concurrency: number }[];
@@ -25,8 +26,10 @@ export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: stri
   const handlers: JobHandlers = {
     page: (data, _job, signal) => processPage(rt, data, signal),
     batch: (data, job, signal) => processBatch(rt, data, job.opts.priority ?? 0, signal),
+    sweep: (data) => processSweep(rt, data),
   };
-  const process = async (job: Job, token?: string) => {
+  // Three parameters: BullMQ passes its abort signal only to a processor that declares it.
+  const process = async (job: Job, token: string | undefined, bullSignal: AbortSignal | undefined) => {
     let run: (signal: AbortSignal) => Promise<void>;
     try {
       run = bindJob(job, handlers);
@@ -37,7 +40,7 @@ export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: stri
     const { runId, pipelineId, userId } = runRefSchema.parse(job.data);
     const shard = cancellation.track(rt.keys.run(pipelineId, userId, runId).state);
     try {
-      await run(shard.signal);
+      await run(bullSignal ? AbortSignal.any([shard.signal, bullSignal]) : shard.signal);
     } catch (error) {
       // The run was cancelled: whatever the aborted call threw, the shard just ends (its run's
       // status already stops every later shard), with no retry and no failure counted.

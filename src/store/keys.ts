@@ -11,12 +11,18 @@ export function createKeys(prefix: string) {
     bullPrefix: `{${prefix}}`,
     run(pipelineId: string, userId: string, runId: string) {
       const base = `${prefix}:run:${scope(pipelineId, userId)}:${runId}`;
-      return { state: base, pending: `${base}:pending`, done: `${base}:done`, pages: `${base}:pages`, failures: `${base}:failures` };
+      return {
+        state: base, pending: `${base}:pending`, done: `${base}:done`, pages: `${base}:pages`, failures: `${base}:failures`,
+        /** Ids a full listing of one source ('s0') saw in this run (mark and sweep). */
+        seen: (source: string) => `${base}:seen:${source}`,
+      };
     },
     /** Pub/sub channel on which a cancelled run's state key is announced to every worker. */
     cancelChannel: `${prefix}:cancel`,
     activeRun: (pipelineId: string, userId: string) => `${prefix}:active:${scope(pipelineId, userId)}`,
     sync: (pipelineId: string, userId: string) => `${prefix}:sync:${scope(pipelineId, userId)}`,
+    /** Ids the last finished full listing of a source ('s0') held: what the next sweep compares against. */
+    members: (pipelineId: string, userId: string, source: string) => `${prefix}:sync:${scope(pipelineId, userId)}:members:${source}`,
     /** A sink's state: documents (Redis sink only), content hash and document ids per source record, stats. */
     sink(pipelineId: string, userId: string) {
       const base = `${prefix}:docs:${scope(pipelineId, userId)}`;

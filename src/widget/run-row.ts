@@ -1,4 +1,4 @@
-import { formatCount, formatEta, formatWaiting } from '../client/format.js';
+import { formatCount, formatDeleted, formatEta, formatWaiting } from '../client/format.js';
 import { runProgress } from '../client/selectors.js';
 import type { ItemFailure, RunView } from '../client/types.js';
 import { h, setAttribute, setText } from './dom.js';
@@ -57,6 +57,8 @@ export class RunRow {
 
     const parts = [counted];
     if (run.counts.failed > 0) parts.push(`${formatCount(run.counts.failed)} failed`);
+    const deleted = formatDeleted(run.counts.deleted);
+    if (deleted) parts.push(deleted);
     if (run.status === 'completed') parts.push('done');
     else if (run.status === 'failed') parts.push('stopped');
     else if (run.status === 'cancelled') parts.push('cancelled');

@@ -37,6 +37,8 @@ type Context = ReadContext<FilesParams>;
 export function filesStream(clientFor: ClientFor): StreamDefinition<GithubFile, FilesParams> {
   return {
     changeFeed: 'full',
+    // Every run lists each repository's whole tree (unchanged blobs as `unchangedIds`): files gone from it are deleted.
+    fullListing: true,
     params,
     async read(context, cursor) {
       const api = await clientFor(context);

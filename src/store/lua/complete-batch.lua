@@ -2,7 +2,8 @@
 -- KEYS[1] state  KEYS[2] pending  KEYS[3] done  KEYS[4] failures list  KEYS[5] active run  KEYS[6] sync hash
 -- KEYS[7] pages
 -- ARGV[1] runId  ARGV[2] batchId  ARGV[3] processed  ARGV[4] skipped  ARGV[5] failed  ARGV[6] written
--- ARGV[7] now  ARGV[8] prompt tokens  ARGV[9] completion tokens  ARGV[10] cost (micro USD)  ARGV[11..] failure lines
+-- ARGV[7] now  ARGV[8] prompt tokens  ARGV[9] completion tokens  ARGV[10] cost (micro USD)
+-- ARGV[11] source records deleted  ARGV[12..] failure lines
 -- Returns { outcome, snapshot... }: 0 = already counted or run over, 1 = counted, 2 = counted and run completed.
 -- @include run-snapshot
 -- @include finish-if-drained
@@ -16,8 +17,9 @@ redis.call('HINCRBY', KEYS[1], 'written', tonumber(ARGV[6]))
 if ARGV[8] ~= '0' then redis.call('HINCRBY', KEYS[1], 'promptTokens', tonumber(ARGV[8])) end
 if ARGV[9] ~= '0' then redis.call('HINCRBY', KEYS[1], 'completionTokens', tonumber(ARGV[9])) end
 if ARGV[10] ~= '0' then redis.call('HINCRBY', KEYS[1], 'costMicros', tonumber(ARGV[10])) end
-for i = 11, #ARGV do redis.call('LPUSH', KEYS[4], ARGV[i]) end
-if #ARGV >= 11 then redis.call('LTRIM', KEYS[4], 0, 49) end
+if ARGV[11] ~= '0' then redis.call('HINCRBY', KEYS[1], 'deleted', tonumber(ARGV[11])) end
+for i = 12, #ARGV do redis.call('LPUSH', KEYS[4], ARGV[i]) end
+if #ARGV >= 12 then redis.call('LTRIM', KEYS[4], 0, 49) end
 redis.call('SREM', KEYS[2], ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local finished = finishIfDrained(KEYS[1], KEYS[2], KEYS[5], KEYS[6], ARGV[1], ARGV[7])

@@ -2,15 +2,20 @@
 -- cursor, and removes the page itself from pending, atomically. Safe to repeat after a crash.
 -- KEYS[1] state  KEYS[2] pending  KEYS[3] done  KEYS[4] pages (pageId -> batch count)
 -- KEYS[5] failures list  KEYS[6] active run  KEYS[7] sync hash
+-- KEYS[8] seen set of the source (this run)  KEYS[9] members set of the source (last listing)
 -- ARGV[1] runId  ARGV[2] pageId  ARGV[3] batch count  ARGV[4] next pageId or ''  ARGV[5] source ('s0')
 -- ARGV[6] next cursor or ''  ARGV[7] records discovered  ARGV[8] unchanged (304)  ARGV[9] failed items
--- ARGV[10] total or ''  ARGV[11] watermark or ''  ARGV[12] now  ARGV[13..] failure lines
--- Returns { outcome, snapshot, ordinal }: outcome 0 = run not running, 1 = recorded, 2 = recorded and run completed;
--- ordinal = how many batches the run had before this page's (its batches are ordinal, ordinal+1, ...), kept on retries.
+-- ARGV[10] total or ''  ARGV[11] watermark or ''  ARGV[12] now
+-- ARGV[13] '1' when the source is a full listing  ARGV[14] watermark order key (a number) or ''
+-- ARGV[15..] failure lines
+-- Returns { outcome, snapshot, ordinal, sweep }: outcome 0 = run not running, 1 = recorded, 2 = recorded and run completed;
+-- ordinal = how many batches the run had before this page's (its batches are ordinal, ordinal+1, ...), kept on retries;
+-- sweep = 1 when the source's sweep shard is pending (the caller enqueues it; re-adding is a no-op).
 -- @include run-snapshot
 -- @include finish-if-drained
 -- @include expire-run
-if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return { 0, runSnapshot(KEYS[1]), 0 } end
+-- @include listing
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return { 0, runSnapshot(KEYS[1]), 0, 0 } end
 local pageId, batches = ARGV[2], tonumber(ARGV[3])
 local previous = redis.call('HGET', KEYS[4], pageId)
 local ordinal
@@ -24,8 +29,13 @@ if not previous then
     redis.call('HINCRBY', KEYS[1], 'totalSum', tonumber(ARGV[10]))
     redis.call('HINCRBY', KEYS[1], 'totalKnown', 1)
   end
-  for i = 13, #ARGV do redis.call('LPUSH', KEYS[5], ARGV[i]) end
-  if #ARGV >= 13 then redis.call('LTRIM', KEYS[5], 0, 49) end
+  for i = 15, #ARGV do redis.call('LPUSH', KEYS[5], ARGV[i]) end
+  if #ARGV >= 15 then redis.call('LTRIM', KEYS[5], 0, 49) end
+  -- Listing bookkeeping: pages this page registers (the next one; forks add theirs here too).
+  local registered = 0
+  if ARGV[4] ~= '' then registered = registered + 1 end
+  local open = listingPageDone(KEYS[1], ARGV[5], registered, tonumber(ARGV[9]))
+  if open == 0 and ARGV[13] == '1' then closeListing(KEYS[1], KEYS[2], KEYS[3], KEYS[8], KEYS[9], ARGV[5]) end
 else
   ordinal = tonumber(redis.call('HGET', KEYS[4], pageId .. ':ordinal') or '0')
   -- A retry read the page again and got fewer batches: forget the ones that will never come.
@@ -38,13 +48,18 @@ for i = 0, batches - 1 do
 end
 if ARGV[4] ~= '' and redis.call('SISMEMBER', KEYS[3], ARGV[4]) == 0 then redis.call('SADD', KEYS[2], ARGV[4]) end
 redis.call('HSET', KEYS[1], 'cursor:' .. ARGV[5], ARGV[6])
+-- Watermarks compare by their order key (epoch ms, or the integer itself), computed by the caller;
+-- the original string is what the next run gets as `since`.
 if ARGV[11] ~= '' then
-  local current = redis.call('HGET', KEYS[1], 'wm:' .. ARGV[5])
-  if not current or ARGV[11] > current then redis.call('HSET', KEYS[1], 'wm:' .. ARGV[5], ARGV[11]) end
+  local current = tonumber(redis.call('HGET', KEYS[1], 'wmkey:' .. ARGV[5]) or '')
+  if not current or tonumber(ARGV[14]) > current then
+    redis.call('HSET', KEYS[1], 'wm:' .. ARGV[5], ARGV[11], 'wmkey:' .. ARGV[5], ARGV[14])
+  end
 end
 redis.call('SADD', KEYS[3], pageId)
 redis.call('SREM', KEYS[2], pageId)
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local sweep = redis.call('SISMEMBER', KEYS[2], ARGV[5] .. 'sweep')
 local finished = finishIfDrained(KEYS[1], KEYS[2], KEYS[6], KEYS[7], ARGV[1], ARGV[12])
 if finished == 1 then expireRun({ KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5] }) end
-return { 1 + finished, runSnapshot(KEYS[1]), ordinal }
+return { 1 + finished, runSnapshot(KEYS[1]), ordinal, sweep }
