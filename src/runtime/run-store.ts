@@ -17,6 +17,8 @@ export interface PageCommit {
   pageId: string;
   batchCount: number;
   nextPageId?: string;
+  /** Forks registered as pending: fork i is the page `${pageId}f${i}p0`. */
+  forkCount: number;
   source: string;
   nextCursor?: string;
   discovered: number;
@@ -65,7 +67,7 @@ export class RunStore {
       [
         ref.runId, commit.pageId, commit.batchCount, commit.nextPageId ?? '', commit.source, commit.nextCursor ?? '',
         commit.discovered, commit.unchanged, commit.failures.length, commit.total ?? '', commit.watermark ?? '', now(),
-        ...failureLines(commit.failures),
+        commit.forkCount, ...failureLines(commit.failures),
       ],
     );
     return { ...decode(ref.runId, [outcome, fields]), ordinal };

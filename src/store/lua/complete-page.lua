@@ -1,10 +1,12 @@
--- Records a discovered page: registers its batches and the next page as pending, checkpoints the
--- cursor, and removes the page itself from pending, atomically. Safe to repeat after a crash.
+-- Records a discovered page: registers its batches, the next page and its forks as pending,
+-- checkpoints the cursor, and removes the page itself from pending, atomically. Safe to repeat after a crash.
 -- KEYS[1] state  KEYS[2] pending  KEYS[3] done  KEYS[4] pages (pageId -> batch count)
 -- KEYS[5] failures list  KEYS[6] active run  KEYS[7] sync hash
 -- ARGV[1] runId  ARGV[2] pageId  ARGV[3] batch count  ARGV[4] next pageId or ''  ARGV[5] source ('s0')
 -- ARGV[6] next cursor or ''  ARGV[7] records discovered  ARGV[8] unchanged (304)  ARGV[9] failed items
--- ARGV[10] total or ''  ARGV[11] watermark or ''  ARGV[12] now  ARGV[13..] failure lines
+-- ARGV[10] total or ''  ARGV[11] watermark or ''  ARGV[12] now  ARGV[13] fork count
+-- ARGV[14..] failure lines
+-- Fork i of page P is the first page of its own chain: P .. 'f' .. i .. 'p0' (see chainPageId in jobs.ts).
 -- Returns { outcome, snapshot, ordinal }: outcome 0 = run not running, 1 = recorded, 2 = recorded and run completed;
 -- ordinal = how many batches the run had before this page's (its batches are ordinal, ordinal+1, ...), kept on retries.
 -- @include run-snapshot
@@ -24,8 +26,8 @@ if not previous then
     redis.call('HINCRBY', KEYS[1], 'totalSum', tonumber(ARGV[10]))
     redis.call('HINCRBY', KEYS[1], 'totalKnown', 1)
   end
-  for i = 13, #ARGV do redis.call('LPUSH', KEYS[5], ARGV[i]) end
-  if #ARGV >= 13 then redis.call('LTRIM', KEYS[5], 0, 49) end
+  for i = 14, #ARGV do redis.call('LPUSH', KEYS[5], ARGV[i]) end
+  if #ARGV >= 14 then redis.call('LTRIM', KEYS[5], 0, 49) end
 else
   ordinal = tonumber(redis.call('HGET', KEYS[4], pageId .. ':ordinal') or '0')
   -- A retry read the page again and got fewer batches: forget the ones that will never come.
@@ -37,6 +39,22 @@ for i = 0, batches - 1 do
   if redis.call('SISMEMBER', KEYS[3], id) == 0 then redis.call('SADD', KEYS[2], id) end
 end
 if ARGV[4] ~= '' and redis.call('SISMEMBER', KEYS[3], ARGV[4]) == 0 then redis.call('SADD', KEYS[2], ARGV[4]) end
+-- >>> forks: other cursors of this stream, each the first page of its own chain. Ids depend only
+-- on the fork's position, so a page read twice registers the same ones; a retry that got fewer
+-- forks forgets the rest. Each fork registered counts as an outstanding page of its source.
+local forks = tonumber(ARGV[13])
+local previousForks = tonumber(redis.call('HGET', KEYS[4], pageId .. ':forks') or '0')
+for i = 0, forks - 1 do
+  local id = pageId .. 'f' .. i .. 'p0'
+  if redis.call('SISMEMBER', KEYS[3], id) == 0 and redis.call('SADD', KEYS[2], id) == 1 then
+    redis.call('HINCRBY', KEYS[1], 'open:' .. ARGV[5], 1)
+  end
+end
+for i = forks, previousForks - 1 do
+  if redis.call('SREM', KEYS[2], pageId .. 'f' .. i .. 'p0') == 1 then redis.call('HINCRBY', KEYS[1], 'open:' .. ARGV[5], -1) end
+end
+redis.call('HSET', KEYS[4], pageId .. ':forks', forks)
+-- <<< forks
 redis.call('HSET', KEYS[1], 'cursor:' .. ARGV[5], ARGV[6])
 if ARGV[11] ~= '' then
   local current = redis.call('HGET', KEYS[1], 'wm:' .. ARGV[5])
