@@ -181,10 +181,10 @@ describe('missing repositories and odd answers', () => {
   });
 
   it('a cursor of the wrong shape is refused, naming the field', async () => {
-    const forged = Buffer.from(JSON.stringify({ i: -1, until: '2024-01-01T00:00:00Z' })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ repo: -1, until: '2024-01-01T00:00:00Z' })).toString('base64url');
     const error = await rejection(issues.read(app(), forged));
     expect(error).toBeInstanceOf(CursorError);
-    expect(error.message).toMatch(/malformed cursor: i: /);
+    expect(error.message).toMatch(/malformed cursor: repo: /);
   });
 });
 

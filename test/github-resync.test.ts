@@ -67,6 +67,30 @@ describe('github.files re-sync', () => {
     ]);
   });
 
+  it('slices read in parallel each keep what they delivered: the re-sync fetches no blob', async () => {
+    const { files } = createGithubConnector({ perPage: 1, retry: { retries: 0 } }).streams;
+    const state = new MemoryState();
+    const context = makeContext({ repos: ['acme/app'] }, { state });
+    firstSync(nock(API));
+    const listed = await files.read(context, undefined);
+    // 4 candidate files, one per slice: the first is the next page, the other three are forks.
+    expect(listed.fork).toHaveLength(3);
+    const slices = await Promise.all([listed.nextCursor!, ...listed.fork!].map((cursor) => files.read(context, cursor)));
+    expect(slices.every((slice) => slice.nextCursor === undefined && slice.fork === undefined)).toBe(true);
+    expect(recordsOf(slices).map((record) => record.id).sort()).toEqual(['file:acme/app:README.md', 'file:acme/app:src/index.ts']);
+
+    nock(API)
+      .get('/repos/acme/app')
+      .reply(304)
+      .get('/repos/acme/app/git/trees/main')
+      .query({ recursive: '1' })
+      .reply(304);
+    const run2 = await readAll(files, makeContext({ repos: ['acme/app'] }, { state, since: sinceAfter([listed, ...slices]) }));
+    expect(recordsOf(run2)).toEqual([]);
+    expect(run2).toHaveLength(1);
+    expect(run2[0]!.unchanged).toBe(2);
+  });
+
   it('a changed tree downloads only the blobs whose sha changed', async () => {
     const { files } = createGithubConnector({ retry: { retries: 0 } }).streams;
     const state = new MemoryState();

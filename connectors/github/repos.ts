@@ -1,7 +1,7 @@
 /**
- * Walks the repositories of a per-repo stream (files, readme, issues, pulls), one provider
- * request per page. Repos come from the stream params, else the run input, else the user's
- * own repos, listed a page at a time so the cursor holds at most one listing page.
+ * Walks the repositories of a per-repo stream (files, readme, issues, pulls). Repos come from the
+ * stream params, else the run input, else the user's own repos, listed a page at a time; each
+ * repo is read as a fork of its own, in parallel with the others.
  */
 import { z } from 'zod';
 import { SourceError, cursorCodec, type ItemFailure, type Page, type ReadContext, type SourceRecord } from 'sluice';
@@ -66,18 +66,24 @@ function namedRepos(params: { repos?: string[] }, input: Record<string, unknown>
   return Array.isArray(repos) && repos.every((repo) => typeof repo === 'string') ? repos : undefined;
 }
 
-/** The walk's cursor, with `at` validated by the stream's own position schema. */
+/**
+ * The walk's cursor, with `at` validated by the stream's own position schema. Either a page of the
+ * user's repo listing (`list`), or one repo (`repo`) at a position inside it: repos are independent,
+ * so each is a fork of its own and several are read at once.
+ */
 function walkCursor<A>(position: z.ZodType<A>) {
-  return z.object({
-    /** Index of the current repo in the named list, or in `list.repos`. */
-    i: z.number().int().nonnegative(),
-    /** When no repos were named: the current page of the user's listing ([name, default branch]) and the next page's URL. */
-    list: z.object({ repos: z.array(z.tuple([z.string(), z.string()])), next: z.string().optional() }).optional(),
-    /** Position inside the current repo, owned by the stream. */
-    at: position.optional(),
-    /** Watermark ceiling, see below. */
-    until: z.string(),
-  });
+  return z
+    .object({
+      /** The user's repo listing page to read next. */
+      list: z.string().optional(),
+      /** [full name, default branch when known]. */
+      repo: z.tuple([z.string(), z.string().nullable()]).optional(),
+      /** Position inside the repo, owned by the stream. */
+      at: position.optional(),
+      /** Watermark ceiling, see below. */
+      until: z.string(),
+    })
+    .refine((cursor) => (cursor.list === undefined) !== (cursor.repo === undefined), { message: 'names neither a listing page nor a repo', path: ['repo'] });
 }
 type WalkCursor<A> = z.output<ReturnType<typeof walkCursor<A>>>;
 
@@ -97,6 +103,8 @@ export interface RepoStep<T, A> {
   watermark?: string;
   /** Where to resume inside this repo; absent when the repo is done. */
   next?: A;
+  /** Other positions inside this repo that can be read at the same time as `next`. */
+  fork?: A[];
 }
 
 export interface WalkArgs<T, A> {
@@ -110,36 +118,45 @@ export interface WalkArgs<T, A> {
   readRepo(repo: RepoRef, at: A | undefined, run: { until: string }): Promise<RepoStep<T, A>>;
 }
 
+/**
+ * One page of the walk. The first page reads the first repo and forks the others (named repos),
+ * or reads the first page of the user's listing; a listing page forks each repo it lists.
+ */
 export async function walkRepos<T, A>(args: WalkArgs<T, A>): Promise<Page<T>> {
   const { api, context, stream } = args;
-  const named = namedRepos(context.params, context.input);
   const codec = cursorCodec(walkCursor(args.position), { connector: CONNECTOR, stream });
-  const state: WalkCursor<A> = args.cursor
-    ? codec.decode(args.cursor)
-    : {
-        i: 0,
-        until: isoSeconds(Date.now() - CLOCK_SKEW_MS),
-        list: named ? undefined : { repos: [], next: userReposUrl(api) },
-      };
-  const repos: [string, string | undefined][] = state.list ? state.list.repos : (named ?? []).map((name) => [name, undefined]);
-
-  // Past the end of the current listing page: read the next one, if any (a page without records).
-  if (state.i >= repos.length) {
-    const listUrl = state.list?.next;
-    if (!listUrl) return { records: [] };
-    const { repos: listed, next } = await readUserReposPage(api, listUrl);
-    if (listed.length === 0 && !next) return { records: [] };
-    const list = { repos: listed.map((repo): [string, string] => [repo.full_name, repo.default_branch]), next };
-    return { records: [], nextCursor: codec.encode({ i: 0, until: state.until, list }) };
+  let cursor: WalkCursor<A>;
+  const fork: WalkCursor<A>[] = [];
+  if (args.cursor) {
+    cursor = codec.decode(args.cursor);
+  } else {
+    const until = isoSeconds(Date.now() - CLOCK_SKEW_MS);
+    const named = namedRepos(context.params, context.input);
+    if (!named) cursor = { list: userReposUrl(api), until };
+    else if (named.length === 0) return { records: [] };
+    else {
+      const [first, ...rest] = named.map((name): WalkCursor<A> => ({ repo: [name, null], until }));
+      cursor = first!;
+      fork.push(...rest);
+    }
   }
 
-  const [fullName, defaultBranch] = repos[state.i] as [string, string | undefined];
+  // A page of the user's listing: no records; each repo in it, and the next listing page, is a fork.
+  if (cursor.list !== undefined) {
+    const { repos: listed, next } = await readUserReposPage(api, cursor.list);
+    const until = cursor.until;
+    const forks = listed.map((repo): WalkCursor<A> => ({ repo: [repo.full_name, repo.default_branch], until }));
+    if (next) forks.push({ list: next, until });
+    return withForks({ records: [] }, forks.map((c) => codec.encode(c)));
+  }
+
+  const [fullName, defaultBranch] = cursor.repo!;
   let step: RepoStep<T, A>;
   if (!isRepoName(fullName)) {
     step = { records: [], failures: [{ id: fullName, reason: notARepoName(fullName) }] };
   } else {
     try {
-      step = await args.readRepo({ fullName, defaultBranch }, state.at, { until: state.until });
+      step = await args.readRepo({ fullName, defaultBranch: defaultBranch ?? undefined }, cursor.at, { until: cursor.until });
     } catch (error) {
       // GitHub answers 404 for private repos the token cannot see, too.
       if (!isStatus(error, 404)) throw error;
@@ -151,15 +168,14 @@ export async function walkRepos<T, A>(args: WalkArgs<T, A>): Promise<Page<T>> {
   if (step.failures?.length) page.failures = step.failures;
   if (step.unchanged) page.unchanged = step.unchanged;
   if (step.unchangedIds?.length) page.unchangedIds = step.unchangedIds;
-  if (step.watermark) page.watermark = earliest([step.watermark, state.until]);
-  const nextState: WalkCursor<A> | undefined =
-    step.next !== undefined
-      ? { ...state, at: step.next }
-      : state.i + 1 < repos.length || state.list?.next
-        ? { ...state, i: state.i + 1, at: undefined }
-        : undefined;
-  if (nextState) page.nextCursor = codec.encode(nextState);
-  return page;
+  if (step.watermark) page.watermark = earliest([step.watermark, cursor.until]);
+  if (step.next !== undefined) page.nextCursor = codec.encode({ ...cursor, at: step.next });
+  for (const at of step.fork ?? []) fork.push({ ...cursor, at });
+  return withForks(page, fork.map((c) => codec.encode(c)));
+}
+
+function withForks<T>(page: Page<T>, fork: string[]): Page<T> {
+  return fork.length ? { ...page, fork } : page;
 }
 
 /** ISO timestamps compared as instants: GitHub writes "…:00Z", Date writes "…:00.000Z", so strings do not compare. */

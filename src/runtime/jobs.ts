@@ -16,6 +16,8 @@ export const jobCatalogue = {
     sourceIndex: z.int().nonnegative(),
     pageIndex: z.int().nonnegative(),
     cursor: z.string().optional(),
+    /** The chain of pages this one belongs to: `s0` for a source's own, a fork's id (`s0p3f2`) for a fork's. */
+    chain: z.string().regex(/^s\d+(p\d+f\d+)*$/).optional(),
   }),
   /** Run the steps over a slice of one page's records and write them to the sink. */
   batch: runRefSchema.extend({
@@ -96,6 +98,13 @@ function describeIssues(error: z.ZodError): string {
 }
 
 export const pageId = (sourceIndex: number, pageIndex: number) => `s${sourceIndex}p${pageIndex}`;
+/**
+ * Pages form chains: a source's own chain is `s0` (pages `s0p0`, `s0p1`, ...); fork k of page
+ * `s0p3` starts the chain `s0p3f<k>` (pages `s0p3f<k>p0`, `s0p3f<k>p1`, ...). Ids depend only on
+ * where a cursor came from, so a page read twice registers the same forks, and they never collide.
+ */
+export const chainPageId = (chain: string, pageIndex: number) => `${chain}p${pageIndex}`;
+export const forkChain = (page: string, index: number) => `${page}f${index}`;
 export const batchId = (page: string, index: number) => `${page}b${index}`;
 /** The shard that sweeps a source's full listing; listing.lua spells it the same way. */
 export const sweepId = (sourceIndex: number) => `s${sourceIndex}sweep`;

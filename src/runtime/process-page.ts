@@ -4,7 +4,7 @@ import type { Credentials, Page, Source } from '../connector/types.js';
 import { createConnectorState } from './connector-state.js';
 import { createSourceLimiter } from './source-limiter.js';
 import type { RuntimeContext } from './context.js';
-import { addJobs, batchId, jobOptions, pageId, sweepId, type JobSpec, type PageJobData } from './jobs.js';
+import { addJobs, batchId, chainPageId, forkChain, jobOptions, sweepId, type JobSpec, type PageJobData } from './jobs.js';
 import { publishItemFailures, publishShardResult } from './publish.js';
 import { watermarkKey } from './watermark.js';
 
@@ -12,8 +12,8 @@ import { watermarkKey } from './watermark.js';
 const DELETIONS_PER_BATCH = 500;
 
 /**
- * Reads one page of a source, registers its batches and the next page as pending (one atomic
- * call that also checkpoints the cursor), then enqueues them. A crash between the two steps
+ * Reads one page of a source, registers its batches, the next page and its forks as pending (one
+ * atomic call that also checkpoints the cursor), then enqueues them. A crash between the two steps
  * re-runs this job: the registration is idempotent and job ids are deterministic.
  */
 export async function processPage(rt: RuntimeContext, data: PageJobData, signal?: AbortSignal): Promise<void> {
@@ -28,8 +28,11 @@ export async function processPage(rt: RuntimeContext, data: PageJobData, signal?
   // Marked before the page completes, so a listing that reaches 0 open pages has all its marks.
   if (source.fullListing) await rt.runs.markSeen(data, sourceKey, [...page.records.map((r) => r.id), ...(page.unchangedIds ?? [])]);
 
-  const thisPage = pageId(data.sourceIndex, data.pageIndex);
-  const nextPage = page.nextCursor ? pageId(data.sourceIndex, data.pageIndex + 1) : undefined;
+  const chain = data.chain ?? sourceKey;
+  if (chain !== sourceKey && !chain.startsWith(`${sourceKey}p`)) throw new Error(`page chain "${chain}" is not of source ${sourceKey}`);
+  const thisPage = chainPageId(chain, data.pageIndex);
+  const nextPage = page.nextCursor ? chainPageId(chain, data.pageIndex + 1) : undefined;
+  const forks = page.fork ?? [];
   const slices = batchSlices(page, pipeline.batchSize);
 
   const failures = page.failures ?? [];
@@ -37,12 +40,14 @@ export async function processPage(rt: RuntimeContext, data: PageJobData, signal?
     pageId: thisPage,
     batchCount: slices.length,
     nextPageId: nextPage,
+    forkCount: forks.length,
     source: sourceKey,
     nextCursor: page.nextCursor,
     discovered: page.records.length,
     unchanged: page.unchanged ?? 0,
     failures,
-    total: data.pageIndex === 0 ? page.total : undefined,
+    // A source's total comes from its own first page; a fork's first page knows only its share.
+    total: data.pageIndex === 0 && chain === sourceKey ? page.total : undefined,
     watermark: page.watermark,
     watermarkKey: wmKey,
     fullListing: source.fullListing,
@@ -51,16 +56,24 @@ export async function processPage(rt: RuntimeContext, data: PageJobData, signal?
 
   const ref = { runId: data.runId, pipelineId: data.pipelineId, userId: data.userId };
   const queue = rt.queue(pipeline.queue);
-  // Priorities follow batch ordinals; the next page goes first, at the priority of this page's first
-  // batch, so discovery stays ahead of processing.
+  // Priorities follow batch ordinals; the next page and the forks go first, at the priority of this
+  // page's first batch, so discovery stays ahead of processing.
   const jobs: JobSpec[] = [];
   if (nextPage) {
     jobs.push({
       name: 'page',
-      data: { ...ref, sourceIndex: data.sourceIndex, pageIndex: data.pageIndex + 1, cursor: page.nextCursor },
+      data: { ...ref, sourceIndex: data.sourceIndex, pageIndex: data.pageIndex + 1, cursor: page.nextCursor, ...(chain === sourceKey ? {} : { chain }) },
       opts: jobOptions(pipeline, data.runId, nextPage, result.ordinal),
     });
   }
+  forks.forEach((cursor, i) => {
+    const forked = forkChain(thisPage, i);
+    jobs.push({
+      name: 'page',
+      data: { ...ref, sourceIndex: data.sourceIndex, pageIndex: 0, cursor, chain: forked },
+      opts: jobOptions(pipeline, data.runId, chainPageId(forked, 0), result.ordinal),
+    });
+  });
   slices.forEach((slice, i) => {
     const id = batchId(thisPage, i);
     jobs.push({ name: 'batch', data: { ...ref, batchId: id, ...slice }, opts: jobOptions(pipeline, data.runId, id, result.ordinal + i) });
@@ -142,5 +155,8 @@ function checkPage(connector: string, page: Page<unknown>): Page<unknown> {
     }
   }
   if (page.watermark !== undefined && typeof page.watermark !== 'string') throw new SourceResponseError(`${connector}: watermark must be a string`, connector);
+  if (page.fork !== undefined && (!Array.isArray(page.fork) || page.fork.some((cursor) => typeof cursor !== 'string'))) {
+    throw new SourceResponseError(`${connector}: fork must be an array of cursor strings`, connector);
+  }
   return page;
 }

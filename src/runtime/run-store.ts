@@ -17,6 +17,8 @@ export interface PageCommit {
   pageId: string;
   batchCount: number;
   nextPageId?: string;
+  /** Forks registered as pending: fork i is the page `${pageId}f${i}p0`. */
+  forkCount: number;
   source: string;
   nextCursor?: string;
   discovered: number;
@@ -79,7 +81,7 @@ export class RunStore {
         ref.runId, commit.pageId, commit.batchCount, commit.nextPageId ?? '', commit.source, commit.nextCursor ?? '',
         commit.discovered, commit.unchanged, commit.failures.length, commit.total ?? '', commit.watermark ?? '', now(),
         commit.fullListing ? '1' : '0', commit.watermark === undefined ? '' : String(commit.watermarkKey ?? ''),
-        ...failureLines(commit.failures),
+        commit.forkCount, ...failureLines(commit.failures),
       ],
     );
     return { ...decode(ref.runId, [outcome, fields]), ordinal, sweep: sweep === 1 };

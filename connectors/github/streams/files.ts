@@ -1,7 +1,8 @@
 /**
  * `files`: text files at the head of each repo's default branch. Per repo: one read lists the
- * tree (recursively, conditionally: an unchanged tree answers 304), then each read fetches the
- * blobs of `perPage` paths. The tree gives every blob's sha, so a file whose sha a completed sync
+ * tree (recursively, conditionally: an unchanged tree answers 304) and splits the files to fetch
+ * into slices of `perPage`; each slice is a cursor of its own (the first one next, the others
+ * forks), so several workers download one repo's blobs at once. The tree gives every blob's sha, so a file whose sha a completed sync
  * already delivered is never downloaded again (see delivered.ts); it is reported unchanged.
  * Binary and oversized files are dropped from the listing by path and size, so they are never fetched.
  */
@@ -10,7 +11,7 @@ import { decodeText, type ConnectorState, type ItemFailure, type ReadContext, ty
 import { keepOrThrow, mapUntilRateLimit } from '../checkpoint.js';
 import { REQUESTS_IN_FLIGHT, type ClientFor, type GithubApi } from '../client.js';
 import { readCached } from '../conditional.js';
-import { loadDelivered, pruneDelivered, recordDelivered, trusted, type Delivered } from '../delivered.js';
+import { loadDelivered, recordDelivered, startSlices, trusted, type Delivered } from '../delivered.js';
 import { isStatus, responseError } from '../errors.js';
 import { recordId, toFile } from '../mappers.js';
 import type { GithubFile } from '../models.js';
@@ -20,8 +21,11 @@ import { parseObject, rawBlob, rawRepo, rawTree } from '../schemas.js';
 const params = z.object({ repos: reposParam });
 export type FilesParams = z.infer<typeof params>;
 
-/** Inside a repo: the tree being read (its sha, immutable) and how many of its files to fetch are done. */
-const position = z.object({ tree: z.string(), offset: z.number().int().nonnegative() });
+/**
+ * Inside a repo: the tree being read (its sha, immutable) and a slice [offset, end) of its files to
+ * fetch; offset moves on when a rate limit cuts a read short.
+ */
+const position = z.object({ tree: z.string(), offset: z.number().int().nonnegative(), end: z.number().int().nonnegative() });
 type Position = z.infer<typeof position>;
 
 /** A file worth fetching: [path, blob sha]. */
@@ -72,7 +76,7 @@ async function listRepo(api: GithubApi, context: Context, repo: RepoRef, until: 
     throw error;
   }
   const delivered = await loadDelivered(state, repo.fullName);
-  await pruneDelivered(state, repo.fullName, delivered, new Set(listing.files.map(([path]) => path)));
+  const paths = new Set(listing.files.map(([path]) => path));
   const unchangedIds = listing.files
     .filter(([path, sha]) => trusted(delivered, path, sha, context.since)?.[2] === 1)
     .map(([path]) => recordId.file(repo.fullName, path));
@@ -80,15 +84,17 @@ async function listRepo(api: GithubApi, context: Context, repo: RepoRef, until: 
     ? [{ id: repo.fullName, reason: 'GitHub truncated the tree (over 100,000 entries or 7 MB): later files were not read' }]
     : [];
   const pending = toFetch(listing.files, delivered, context.since).length;
-  return {
-    records: [],
-    failures,
-    unchanged: unchangedIds.length,
-    unchangedIds,
-    watermark: until,
-    next: pending ? { tree: listing.sha, offset: 0 } : undefined,
-  };
+  const slices: Position[] = [];
+  for (let offset = 0; offset < pending; offset += api.options.perPage) {
+    slices.push({ tree: listing.sha, offset, end: Math.min(pending, offset + api.options.perPage) });
+  }
+  await startSlices(state, repo.fullName, delivered, paths, until, slices.map(sliceOf));
+  const [next, ...fork] = slices;
+  return { records: [], failures, unchanged: unchangedIds.length, unchangedIds, watermark: until, next, fork };
 }
+
+/** A slice's id: its end, as slices of one listing do not overlap. */
+const sliceOf = (at: Position) => at.end;
 
 type Outcome = { entry: Entry; record?: SourceRecord<GithubFile>; missing?: true };
 
@@ -98,7 +104,7 @@ async function readFiles(api: GithubApi, context: Context, repo: RepoRef, at: Po
   const listing = (await loadListing(state, repo, at.tree)) ?? (await readTreeListing(api, state, repo, at.tree)).files;
   // Files delivered by this run are stamped after `since`, so they stay in the list and offsets hold.
   const todo = toFetch(listing, await loadDelivered(state, repo.fullName), context.since);
-  const slice = todo.slice(at.offset, at.offset + api.options.perPage);
+  const slice = todo.slice(at.offset, Math.min(at.end, at.offset + api.options.perPage));
   const { done } = keepOrThrow(
     await mapUntilRateLimit(slice, REQUESTS_IN_FLIGHT, async (entry): Promise<Outcome> => {
       try {
@@ -116,11 +122,11 @@ async function readFiles(api: GithubApi, context: Context, repo: RepoRef, at: Po
   await recordDelivered(
     state,
     repo.fullName,
-    until,
+    { stamp: until, slice: sliceOf(at) },
     done.filter((outcome) => !outcome.missing).map(({ entry, record }) => ({ path: entry[0], sha: entry[1], text: record !== undefined })),
   );
   const end = at.offset + done.length;
-  return { records, failures, watermark: until, next: end < todo.length ? { tree: at.tree, offset: end } : undefined };
+  return { records, failures, watermark: until, next: end < Math.min(at.end, todo.length) ? { ...at, offset: end } : undefined };
 }
 
 async function readDefaultBranch(api: GithubApi, state: ConnectorState, repo: RepoRef): Promise<string> {

@@ -1,5 +1,5 @@
--- Records a discovered page: registers its batches and the next page as pending, checkpoints the
--- cursor, and removes the page itself from pending, atomically. Safe to repeat after a crash.
+-- Records a discovered page: registers its batches, the next page and its forks as pending,
+-- checkpoints the cursor, and removes the page itself from pending, atomically. Safe to repeat after a crash.
 -- KEYS[1] state  KEYS[2] pending  KEYS[3] done  KEYS[4] pages (pageId -> batch count)
 -- KEYS[5] failures list  KEYS[6] active run  KEYS[7] sync hash
 -- KEYS[8] seen set of the source (this run)  KEYS[9] members set of the source (last listing)
@@ -7,7 +7,8 @@
 -- ARGV[6] next cursor or ''  ARGV[7] records discovered  ARGV[8] unchanged (304)  ARGV[9] failed items
 -- ARGV[10] total or ''  ARGV[11] watermark or ''  ARGV[12] now
 -- ARGV[13] '1' when the source is a full listing  ARGV[14] watermark order key (a number) or ''
--- ARGV[15..] failure lines
+-- ARGV[15] fork count  ARGV[16..] failure lines
+-- Fork i of page P is the first page of its own chain: P .. 'f' .. i .. 'p0' (see chainPageId in jobs.ts).
 -- Returns { outcome, snapshot, ordinal, sweep }: outcome 0 = run not running, 1 = recorded, 2 = recorded and run completed;
 -- ordinal = how many batches the run had before this page's (its batches are ordinal, ordinal+1, ...), kept on retries;
 -- sweep = 1 when the source's sweep shard is pending (the caller enqueues it; re-adding is a no-op).
@@ -29,13 +30,8 @@ if not previous then
     redis.call('HINCRBY', KEYS[1], 'totalSum', tonumber(ARGV[10]))
     redis.call('HINCRBY', KEYS[1], 'totalKnown', 1)
   end
-  for i = 15, #ARGV do redis.call('LPUSH', KEYS[5], ARGV[i]) end
-  if #ARGV >= 15 then redis.call('LTRIM', KEYS[5], 0, 49) end
-  -- Listing bookkeeping: pages this page registers (the next one; forks add theirs here too).
-  local registered = 0
-  if ARGV[4] ~= '' then registered = registered + 1 end
-  local open = listingPageDone(KEYS[1], ARGV[5], registered, tonumber(ARGV[9]))
-  if open == 0 and ARGV[13] == '1' then closeListing(KEYS[1], KEYS[2], KEYS[3], KEYS[8], KEYS[9], ARGV[5]) end
+  for i = 16, #ARGV do redis.call('LPUSH', KEYS[5], ARGV[i]) end
+  if #ARGV >= 16 then redis.call('LTRIM', KEYS[5], 0, 49) end
 else
   ordinal = tonumber(redis.call('HGET', KEYS[4], pageId .. ':ordinal') or '0')
   -- A retry read the page again and got fewer batches: forget the ones that will never come.
@@ -47,6 +43,32 @@ for i = 0, batches - 1 do
   if redis.call('SISMEMBER', KEYS[3], id) == 0 then redis.call('SADD', KEYS[2], id) end
 end
 if ARGV[4] ~= '' and redis.call('SISMEMBER', KEYS[3], ARGV[4]) == 0 then redis.call('SADD', KEYS[2], ARGV[4]) end
+-- >>> forks: other cursors of this stream, each the first page of its own chain. Ids depend only
+-- on the fork's position, so a page read twice registers the same ones; a retry that got fewer
+-- forks forgets the rest. Each fork registered counts as an outstanding page of its source.
+local forks = tonumber(ARGV[15])
+local previousForks = tonumber(redis.call('HGET', KEYS[4], pageId .. ':forks') or '0')
+-- A run started without the open-page counter never sweeps; forks do not create the counter.
+local counted = redis.call('HEXISTS', KEYS[1], 'open:' .. ARGV[5]) == 1
+for i = 0, forks - 1 do
+  local id = pageId .. 'f' .. i .. 'p0'
+  if redis.call('SISMEMBER', KEYS[3], id) == 0 and redis.call('SADD', KEYS[2], id) == 1 and counted then
+    redis.call('HINCRBY', KEYS[1], 'open:' .. ARGV[5], 1)
+  end
+end
+for i = forks, previousForks - 1 do
+  if redis.call('SREM', KEYS[2], pageId .. 'f' .. i .. 'p0') == 1 and counted then redis.call('HINCRBY', KEYS[1], 'open:' .. ARGV[5], -1) end
+end
+redis.call('HSET', KEYS[4], pageId .. ':forks', forks)
+-- <<< forks
+-- Listing bookkeeping, once per page and after its forks counted: this page is done, its next page
+-- is open; at 0 open pages a full listing is finished.
+if not previous then
+  local registered = 0
+  if ARGV[4] ~= '' then registered = 1 end
+  local open = listingPageDone(KEYS[1], ARGV[5], registered, tonumber(ARGV[9]))
+  if open == 0 and ARGV[13] == '1' then closeListing(KEYS[1], KEYS[2], KEYS[3], KEYS[8], KEYS[9], ARGV[5]) end
+end
 redis.call('HSET', KEYS[1], 'cursor:' .. ARGV[5], ARGV[6])
 -- Watermarks compare by their order key (epoch ms, or the integer itself), computed by the caller;
 -- the original string is what the next run gets as `since`.
