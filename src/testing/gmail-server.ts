@@ -87,8 +87,11 @@ export interface FakeGmail {
   forgetHistory(email: string, keep?: number): void;
   historyId(email: string): number;
   messageIds(email: string): string[];
-  /** The next `count` calls (of `method`, of `email`) fail with `status` (500, 503). */
-  inject(fault: { status: number; count?: number; method?: GmailMethod; email?: string }): void;
+  /**
+   * The next `count` calls (of `method`, of `email`) fail with `status`: 500 or 503 as a backend
+   * error, 429 as `rateLimitExceeded` (with `Retry-After` when `retryAfterS` is given).
+   */
+  inject(fault: { status: number; count?: number; method?: GmailMethod; email?: string; retryAfterS?: number }): void;
   setLatency(ms: number): void;
   /** Greatest units one user spent in any minute window. */
   peakUnitsPerMinute(email: string): number;
@@ -128,6 +131,7 @@ interface Mailbox {
 
 interface Fault {
   status: number;
+  retryAfterS?: number;
   count: number;
   method?: GmailMethod;
   email?: string;
@@ -412,6 +416,10 @@ export async function startFakeGmail(options: FakeGmailOptions = {}): Promise<Fa
       const fault = takeFault(name, box.email);
       if (fault) {
         stats.refused.injected = (stats.refused.injected ?? 0) + 1;
+        if (fault.status === 429) {
+          const error = googleError(429, 'Resource has been exhausted (e.g. check quota).', 'rateLimitExceeded', 'usageLimits', 'RESOURCE_EXHAUSTED');
+          throw new HttpError(429, error.body, fault.retryAfterS !== undefined ? { 'retry-after': String(fault.retryAfterS) } : {});
+        }
         throw googleError(fault.status, fault.status >= 500 ? 'Backend Error' : 'Injected failure', fault.status >= 500 ? 'backendError' : 'failedPrecondition');
       }
       charge(box, GMAIL_QUOTA_UNITS[name]);
