@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SourceAuthError, SourceRateLimitError, unlimitedSource, type Page, type ReadContext, type SourceLimiter, type StreamDefinition } from '../src/connector/index.js';
-import { createLimiter } from '../src/limiter/index.js';
+import { createLimiter, LimiterWaitError } from '../src/limiter/index.js';
 import { createSourceLimiter } from '../src/runtime/source-limiter.js';
 import { createKeys } from '../src/store/keys.js';
 import { generateMailbox, startFakeGmail, type FakeGmail, type FakeGmailOptions } from '../src/testing/gmail-server.js';
@@ -189,6 +189,23 @@ describe('gmail quota', () => {
     const ids = [...page1.records, ...page2.records].map((r) => r.id);
     expect(ids).toEqual(fake.messageIds(ANN));
     expect(page2.nextCursor).toBeUndefined();
+  });
+
+  it('a wait asked by the shared limiter mid-page also keeps the messages already fetched', async () => {
+    const { fake, gmail } = await setup({ users: { [ANN]: { messages: generateMailbox({ count: 6 }) } } }, { pageSize: 6, concurrency: 1 });
+    let budget = 2 + 3; // getProfile, messages.list, then three messages
+    const limiter: SourceLimiter = {
+      take: async (key) => {
+        if (key.startsWith('gmail:user') && budget-- <= 0) throw new LimiterWaitError('gmail:user:ann', 500, 'rate');
+      },
+    };
+    const ctx = context(fake, ANN, {}, { limiter });
+    const page1 = await gmail.streams.messages.read(ctx, undefined);
+    expect(page1.records).toHaveLength(3);
+    await expect(gmail.streams.messages.read(ctx, page1.nextCursor)).rejects.toBeInstanceOf(LimiterWaitError);
+    budget = 100;
+    const page2 = await gmail.streams.messages.read(ctx, page1.nextCursor);
+    expect([...page1.records, ...page2.records].map((r) => r.id)).toEqual(fake.messageIds(ANN));
   });
 
   it('one user never has more requests in flight than the bound, across concurrent reads', async () => {

@@ -3,7 +3,7 @@
  * re-queues the shard for the time Gmail asked without using an attempt, 5xx is retried.
  * Messages name the call and never carry a token.
  */
-import { SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError, parseRetryAfter } from 'sluice';
+import { isSluiceError, SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError, parseRetryAfter } from 'sluice';
 
 export const CONNECTOR = 'gmail';
 
@@ -44,7 +44,8 @@ export function revokedError(userId: string, cause?: unknown): SourceAuthError {
 
 /** Whatever a Gmail call (`call`, e.g. "users.messages.get") threw, as a SourceError. */
 export function toSourceError(error: unknown, call: string, now = Date.now()): Error {
-  if (error instanceof SourceError) return error;
+  // Already classified: ours, or the shared limiter asking the shard to wait (retry-later, no attempt used).
+  if (isSluiceError(error)) return error;
   if (error instanceof Error && error.name === 'AbortError') return error;
   const status = httpStatus(error);
   const { reason, message } = googleReason(error);
