@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SourceAuthError, SourceRateLimitError, unlimitedSource, type Page, type ReadContext, type SourceLimiter, type StreamDefinition } from '../src/connector/index.js';
+import { SourceAuthError, SourceError, SourceRateLimitError, unlimitedSource, type Page, type ReadContext, type SourceLimiter, type StreamDefinition } from '../src/connector/index.js';
 import { createLimiter, LimiterWaitError } from '../src/limiter/index.js';
 import { createSourceLimiter } from '../src/runtime/source-limiter.js';
 import { createKeys } from '../src/store/keys.js';
@@ -219,6 +219,18 @@ describe('gmail quota', () => {
     expect(b.records).toHaveLength(20);
     expect(fake.stats.peakConcurrent[ANN]).toBe(5);
     expect(fake.stats.refused.concurrent).toBeUndefined();
+  });
+});
+
+describe('gmail server errors', () => {
+  it('a 5xx fails the read as a retryable source error naming the call', async () => {
+    const { fake, gmail } = await setup({ users: { [ANN]: { messages: generateMailbox({ count: 2 }) } } });
+    fake.inject({ status: 503, method: 'users.messages.list' });
+    const error = await gmail.streams.messages.read(context(fake, ANN, {}), undefined).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SourceError);
+    expect(error).not.toBeInstanceOf(SourceRateLimitError);
+    expect((error as SourceError).kind).toBe('retry');
+    expect((error as Error).message).toBe('Gmail users.messages.list failed (503): Backend Error');
   });
 });
 
