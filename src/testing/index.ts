@@ -11,3 +11,15 @@ export {
   type SecondBucket,
 } from '../mock-llm/index.js';
 export { synthetic, type SyntheticRecord } from '../../connectors/synthetic/index.js';
+export {
+  startFakeGmail,
+  generateMailbox,
+  GMAIL_QUOTA_UNITS,
+  type FakeGmail,
+  type FakeGmailOptions,
+  type FakeGmailStats,
+  type FakeGmailUserOptions,
+  type GenerateMailboxOptions,
+  type GmailMessageSeed,
+  type GmailMethod,
+} from './gmail-server.js';
