@@ -65,4 +65,32 @@ describe('Gmail runs', () => {
     expect(JSON.stringify(run)).toMatch(/invalid_grant/);
     expect(fake.stats.refused.invalidGrant).toBe(1);
   });
+
+  it('a history id Gmail no longer has falls back to a full listing that deletes what it no longer sees', async () => {
+    const { s, fake } = await start(12, 2);
+    const first = await s.startRun('gmail-messages', { userId: ANN });
+    expect((await waitForRun(s, ANN, first.runId)).status).toBe('completed');
+    const [gone, kept] = fake.messageIds(ANN);
+    fake.deleteMessage(ANN, gone!);
+    fake.forgetHistory(ANN);
+    const second = await s.startRun('gmail-messages', { userId: ANN });
+    const run = await waitForRun(s, ANN, second.runId);
+    expect(run.status).toBe('completed');
+    expect(run.counts.deleted).toBe(1);
+    const ids = (await s.documents('gmail-messages', ANN)).map((d) => d.sourceId);
+    expect(ids).toHaveLength(11);
+    expect(ids).not.toContain(gone);
+    expect(ids).toContain(kept);
+  });
+
+  it('a history replay that sees nothing deleted deletes nothing', async () => {
+    const { s } = await start(6, 2);
+    const first = await s.startRun('gmail-messages', { userId: ANN });
+    await waitForRun(s, ANN, first.runId);
+    const second = await s.startRun('gmail-messages', { userId: ANN });
+    const run = await waitForRun(s, ANN, second.runId);
+    expect(run.status).toBe('completed');
+    expect(run.counts.deleted ?? 0).toBe(0);
+    expect(await s.documents('gmail-messages', ANN)).toHaveLength(6);
+  });
 });

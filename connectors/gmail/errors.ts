@@ -3,7 +3,7 @@
  * re-queues the shard for the time Gmail asked without using an attempt, 5xx is retried.
  * Messages name the call and never carry a token.
  */
-import { isSluiceError, SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError, parseRetryAfter } from 'sluice';
+import { isSluiceError, SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError, SourceRevokedError, parseRetryAfter } from 'sluice';
 
 export const CONNECTOR = 'gmail';
 
@@ -34,8 +34,8 @@ export function isInvalidGrant(error: unknown): boolean {
   return googleReason(error).reason === 'invalid_grant';
 }
 
-export function revokedError(userId: string, cause?: unknown): SourceAuthError {
-  return new SourceAuthError(
+export function revokedError(userId: string, cause?: unknown): SourceRevokedError {
+  return new SourceRevokedError(
     `Gmail access of user ${userId} was revoked or expired (invalid_grant): the user must connect Gmail again`,
     CONNECTOR,
     { cause },

@@ -25,6 +25,15 @@ export class SourceAuthError extends SourceError {
   override readonly code: string = 'source_auth';
 }
 
+/**
+ * The user's grant itself is gone (OAuth `invalid_grant`: revoked, or the refresh token expired):
+ * unlike a refused access token, fresh credentials cannot help, so the run fails without asking
+ * the provider again. The user must reconnect.
+ */
+export class SourceRevokedError extends SourceAuthError {
+  override readonly code: string = 'source_revoked';
+}
+
 /** The source is set up wrong (a missing root, a path that is not a directory): no retry can fix it. */
 export class SourceConfigError extends SourceError {
   override readonly kind: ErrorKind = 'run-fatal';

@@ -32,6 +32,12 @@ export interface Page<T> {
    */
   fork?: string[];
   /**
+   * This page belongs to a listing of the stream's whole scope, for streams whose runs only
+   * sometimes list everything (a history feed that fell back to a full listing); it overrides the
+   * stream's `fullListing` for the page. Every page of such a listing must say so.
+   */
+  fullListing?: boolean;
+  /**
    * Ids of those unchanged records, when the source knows them (a file whose blob sha a completed
    * sync delivered). Not sent again, yet still present: a sweep of a full listing must keep them.
    */

@@ -26,7 +26,8 @@ export async function processPage(rt: RuntimeContext, data: PageJobData, signal?
   const page = checkPage(source.connector, await readPage(rt, data, source, sourceKey, signal));
   const wmKey = page.watermark === undefined ? undefined : watermarkKey(source.connector, source.watermark, page.watermark);
   // Marked before the page completes, so a listing that reaches 0 open pages has all its marks.
-  if (source.fullListing) await rt.runs.markSeen(data, sourceKey, [...page.records.map((r) => r.id), ...(page.unchangedIds ?? [])]);
+  const fullListing = page.fullListing ?? source.fullListing;
+  if (fullListing) await rt.runs.markSeen(data, sourceKey, [...page.records.map((r) => r.id), ...(page.unchangedIds ?? [])]);
 
   const chain = data.chain ?? sourceKey;
   if (chain !== sourceKey && !chain.startsWith(`${sourceKey}p`)) throw new Error(`page chain "${chain}" is not of source ${sourceKey}`);
@@ -50,7 +51,7 @@ export async function processPage(rt: RuntimeContext, data: PageJobData, signal?
     total: data.pageIndex === 0 && chain === sourceKey ? page.total : undefined,
     watermark: page.watermark,
     watermarkKey: wmKey,
-    fullListing: source.fullListing,
+    fullListing,
   });
   if (result.outcome === 'ignored') return;
 

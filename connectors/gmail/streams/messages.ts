@@ -43,7 +43,8 @@ async function readListing(api: GmailApi, scope: Scope, at: GmailCursor): Promis
     if (!at.t) total = list.resultSizeEstimate ?? undefined;
   }
   const page = await fetchPage(api, scope, ids, after);
-  return { ...page, watermark: at.h, ...(total !== undefined ? { total } : {}) };
+  // A listing sees the whole scope: what it did not see is swept once it ends clean.
+  return { ...page, fullListing: true, watermark: at.h, ...(total !== undefined ? { total } : {}) };
 }
 
 async function readHistory(api: GmailApi, scope: Scope, at: GmailCursor): Promise<Page<GmailMessage> | 'expired'> {

@@ -57,6 +57,7 @@ export function threadsStream(apiFor: ApiFor): StreamDefinition<GmailThread, Thr
       ...(failures.length ? { failures } : {}),
       ...(deleted.length ? { deleted } : {}),
       ...(next ? { nextCursor: encodeCursor(next) } : {}),
+      ...(after.m === 'list' ? { fullListing: true } : {}),
       watermark: after.m === 'history' ? (after.top ?? after.h) : after.h,
     } satisfies Page<GmailThread>;
   });
