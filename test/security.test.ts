@@ -61,6 +61,58 @@ async function readAll(source: Source<FileRecord>, input: Record<string, unknown
   return { pages, records, paths: records.map((record) => record.id) };
 }
 
+describe('files connector is confined to its roots', () => {
+  it('refuses a root from the run input when the pipeline does not allow input roots, naming the value', async () => {
+    const read = files.files().read(runContext({ root: '/etc' }), undefined);
+    await expect(read).rejects.toThrow(/root "\/etc" from the run input is refused/);
+    await expect(read).rejects.toMatchObject({ kind: 'run-fatal' });
+  });
+
+  it('refuses an input root outside the allowed folder, `..` segments, and a symlink out of it', async () => {
+    await put('uploads/alice/a.md', 'alice');
+    await put('outside/secret.md', 'secret');
+    await symlink(join(dir, 'outside'), join(dir, 'uploads', 'escape'));
+    const source = files.files({ allowInputRoot: { under: join(dir, 'uploads') } });
+
+    expect((await readAll(source, { root: 'alice' })).paths).toEqual(['a.md']);
+    expect((await readAll(source, { root: join(dir, 'uploads', 'alice') })).paths).toEqual(['a.md']);
+    await expect(readAll(source, { root: join(dir, 'outside') })).rejects.toThrow(/outside the allowed folders/);
+    await expect(readAll(source, { root: '/etc' })).rejects.toThrow(/root "\/etc" .*outside the allowed folders/);
+    await expect(readAll(source, { root: '../outside' })).rejects.toThrow(/root "\.\.\/outside" .*"\.\." segments/);
+    await expect(readAll(source, { root: `${join(dir, 'uploads')}/../outside` })).rejects.toThrow(/"\.\." segments/);
+    await expect(readAll(source, { root: 'escape' })).rejects.toThrow(/root "escape" .*outside the allowed folders/);
+  });
+
+  it('never follows a symlinked directory of a git tree out of the root (tracked dir/passwd, dir -> outside)', async () => {
+    const root = join(dir, 'repo');
+    await put('outside/passwd', 'root:x:0:0');
+    await put('repo/dir/passwd', 'tracked');
+    await put('repo/ok.md', 'ok');
+    await git(root, 'init', '-q');
+    await git(root, 'add', '.');
+    await git(root, 'commit', '-q', '-m', 'init');
+    await rm(join(root, 'dir'), { recursive: true });
+    await symlink(join(dir, 'outside'), join(root, 'dir'));
+
+    const { records } = await readAll(files.files({ root }));
+    expect(records.map((record) => record.id)).toEqual(['ok.md']);
+    expect(JSON.stringify(records)).not.toContain('root:x');
+  });
+
+  it('lists the tree once per run, not once per page', async () => {
+    for (let i = 0; i < 25; i += 1) await put(`tree/f-${String(i).padStart(2, '0')}.md`, `file ${i}`);
+    let added = 0;
+    // A file added after the first page would show up only if a later page listed the tree again.
+    const { pages, paths } = await readAll(files.files({ root: join(dir, 'tree'), pageSize: 10 }), {}, async () => {
+      added += 1;
+      await put(`tree/z-added-${added}.md`, 'later');
+    });
+    expect(pages).toHaveLength(3);
+    expect(paths).toHaveLength(25);
+    expect(paths.some((path) => path.startsWith('z-added'))).toBe(false);
+  });
+});
+
 describe('git runs without the commands of the folder it lists', () => {
   it('a .git/config core.fsmonitor command is not run when the files connector lists the tree', async () => {
     const root = join(dir, 'repo');
