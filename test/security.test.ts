@@ -8,10 +8,18 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConnectorState, Page, ReadContext, Source } from '../src/connector/index.js';
-import { unlimitedSource } from '../src/connector/index.js';
+import nock from 'nock';
+import { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ConnectorState, CredentialProvider, Page, ReadContext, Source } from '../src/connector/index.js';
+import { shared, sharedConnectorsOf, unlimitedSource } from '../src/connector/index.js';
 import { files, type FileRecord } from '../connectors/files/index.js';
+import { createGithubConnector } from '../connectors/github/index.js';
+import { fixture } from '../connectors/github/fixtures/harness.js';
+import { defineConfig, definePipeline } from '../src/index.js';
+import { createSluice, type Sluice } from '../src/runtime/index.js';
+import { deletePrefix, REDIS_URL, uniquePrefix } from './support/redis.js';
+import { waitForRun } from './support/wait.js';
 
 const exec = promisify(execFile);
 
@@ -127,5 +135,98 @@ describe('git runs without the commands of the folder it lists', () => {
     const { paths } = await readAll(files.files({ root }));
     expect(paths).toEqual(['a.md']);
     expect(existsSync(marker)).toBe(false);
+  });
+});
+
+const API = 'https://api.github.test';
+const listQuery = { state: 'all', sort: 'updated', direction: 'desc', per_page: '100' };
+
+describe('credentials', () => {
+  let sluice: Sluice | undefined;
+  let prefix = '';
+  const logged: string[] = [];
+
+  beforeEach(() => {
+    nock.disableNetConnect();
+    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+      vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+        logged.push(args.map((arg) => (arg instanceof Error ? `${arg.message} ${arg.stack}` : typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' '));
+      });
+    }
+  });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    nock.cleanAll();
+    nock.enableNetConnect();
+    logged.length = 0;
+    await sluice?.close();
+    sluice = undefined;
+    await deletePrefix(prefix);
+  });
+
+  function start(credentials: CredentialProvider | undefined): Sluice {
+    prefix = uniquePrefix('sec-cred');
+    const github = createGithubConnector({ baseUrl: API, retry: { retries: 0, baseDelayMs: 1 } });
+    const pipeline = definePipeline({
+      id: 'gh-issues',
+      source: github.issues({ comments: false, repos: ['acme/app'] }),
+      retries: { attempts: 2, backoffMs: 10 },
+      steps: (records) => records.map((issue) => ({ title: issue.title })),
+    });
+    sluice = createSluice(defineConfig({ prefix, pipelines: [pipeline], ...(credentials ? { credentials } : {}), progress: { intervalMs: 10 } }));
+    sluice.startWorker({ concurrency: 2 });
+    return sluice;
+  }
+
+  it('without a provider no user gets the operator\'s GITHUB_TOKEN: the run fails with a clear error, no request is sent', async () => {
+    vi.stubEnv('GITHUB_TOKEN', 'ghp_operator_token_0123456789');
+    const s = start(undefined);
+    const { runId } = await s.startRun('gh-issues', { userId: 'u1' });
+    const run = await waitForRun(s, 'u1', runId);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/no credentials provider configured for github; .*credentials: shared\(/);
+    expect(nock.pendingMocks()).toEqual([]);
+    expect(sharedConnectorsOf(s.config.credentials)).toEqual([]);
+  });
+
+  it('shared(...) is an explicit opt-in that serve can see; connectors it does not name are refused', async () => {
+    const provider = shared({ github: 'ghp_shared', gmail: undefined });
+    expect(sharedConnectorsOf(provider)).toEqual(['github']);
+    expect(await provider({ userId: 'anyone', connector: 'github' })).toEqual({ token: 'ghp_shared' });
+    expect(() => provider({ userId: 'anyone', connector: 'gmail' })).toThrow(/no credentials provider configured for gmail/);
+  });
+
+  it('after runs, ok and failed, no Redis key of the prefix and no log line holds a credential used', async () => {
+    const tokenOf = (userId: string) => `tok_${userId}_a9f3c1e7d5b2`;
+    const s = start(({ userId }) => ({ token: tokenOf(userId) }));
+    nock(API).get('/repos/acme/app/issues').query(listQuery).reply(200, fixture('issues-page-3'));
+    nock(API).get('/repos/acme/app/issues').query(listQuery).times(2).reply(500, { message: 'boom' });
+    const ok = await s.startRun('gh-issues', { userId: 'u1' });
+    expect((await waitForRun(s, 'u1', ok.runId)).status).toBe('completed');
+    const failed = await s.startRun('gh-issues', { userId: 'u2' });
+    await waitForRun(s, 'u2', failed.runId);
+
+    const redis = new Redis(REDIS_URL);
+    try {
+      const secrets = [tokenOf('u1'), tokenOf('u2')];
+      let scanned = 0;
+      for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+          cursor = next;
+          for (const key of keys) {
+            scanned += 1;
+            const dump = await redis.dumpBuffer(key);
+            const text = `${key} ${dump?.toString('latin1') ?? ''}`;
+            for (const secret of secrets) expect(text, `key ${key}`).not.toContain(secret);
+          }
+        } while (cursor !== '0');
+      }
+      expect(scanned).toBeGreaterThan(5);
+      for (const line of logged) for (const secret of secrets) expect(line).not.toContain(secret);
+    } finally {
+      redis.disconnect();
+    }
   });
 });

@@ -30,7 +30,10 @@ export interface SluiceConfig {
   redis?: string;
   /** Prefix of every Redis key and queue. Default `sluice`. */
   prefix?: string;
-  /** Resolves a user's credentials for a connector at run time. Default: environment tokens (`GITHUB_TOKEN`). */
+  /**
+   * Resolves a user's credentials for a connector at run time. Default: none (a connector that
+   * needs a token fails the run). One token for every user only by opting in: `shared({ github: process.env.GITHUB_TOKEN })`.
+   */
   credentials?: CredentialProvider;
   worker?: WorkerOptions;
   progress?: ProgressOptions;

@@ -13,7 +13,7 @@ import { createLimiter } from '../limiter/limiter.js';
 import { collectLimits } from '../llm/config.js';
 import { createLlmRuntime } from '../llm/runtime.js';
 import { createQueueRegistry, type RuntimeContext } from './context.js';
-import { environmentCredentials } from './credentials.js';
+import { noCredentialsProvider } from '../connector/credentials.js';
 import { InvalidInputError } from '../errors/index.js';
 import { newRunId, parseUserId } from '../store/ids.js';
 import { addJobs, jobOptions, pageId } from './jobs.js';
@@ -99,7 +99,8 @@ export function createSluice(config: SluiceConfig): Sluice {
     sinks: createSinkStore(redis, keys),
     limiter,
     llm: createLlmRuntime(redis, keys, limiter, config.llm),
-    credentials: config.credentials ?? environmentCredentials,
+    // No provider, no credentials: a shared token needs `credentials: shared(...)`.
+    credentials: config.credentials ?? noCredentialsProvider,
     maxItemFailures: config.progress?.maxItemFailures ?? 100,
     pipeline,
     queue: (name) => queues.get(name),
