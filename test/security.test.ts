@@ -18,6 +18,9 @@ import { createGithubConnector } from '../connectors/github/index.js';
 import { fixture } from '../connectors/github/fixtures/harness.js';
 import { defineConfig, definePipeline } from '../src/index.js';
 import { createSluice, type Sluice } from '../src/runtime/index.js';
+import { createProgressServer, createProgressToken } from '../src/server/index.js';
+import { z } from 'zod';
+import { synthetic } from './support/synthetic.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from './support/redis.js';
 import { waitForRun } from './support/wait.js';
 
@@ -228,5 +231,69 @@ describe('credentials', () => {
     } finally {
       redis.disconnect();
     }
+  });
+});
+
+describe('run input: what an end user may set', () => {
+  const secret = 'a-progress-secret-of-more-than-32-bytes';
+  let sluice: Sluice | undefined;
+  let prefix = '';
+  afterEach(async () => {
+    await sluice?.close();
+    sluice = undefined;
+    await deletePrefix(prefix);
+  });
+
+  function serve() {
+    prefix = uniquePrefix('sec-input');
+    const pipeline = definePipeline({
+      id: 'docs',
+      source: synthetic.records({ count: 3, pageSize: 3 }),
+      input: z.object({ since: z.string().optional(), root: z.string().optional() }),
+      userInput: ['since'],
+    });
+    const other = definePipeline({ id: 'internal-audit', source: synthetic.records({ count: 1, pageSize: 1 }) });
+    sluice = createSluice(defineConfig({ prefix, redis: REDIS_URL, pipelines: [pipeline, other] }));
+    const server = createProgressServer({ sluice, secret });
+    const token = createProgressToken({ userId: 'u1', secret });
+    return (body: unknown) =>
+      server.app.request('/v1/users/u1/runs', {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      });
+  }
+
+  it('the browser may set only the fields the pipeline lists; others are a 400 naming them, and no run starts', async () => {
+    const post = serve();
+    const refused = await post({ pipeline: 'docs', input: { since: '2024-01-01', root: '/etc', repos: ['acme/private'] } });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { code: 'input_not_allowed', fields: ['root', 'repos'] } });
+    expect(await sluice!.status('u1')).toEqual([]);
+
+    const wrongType = await post({ pipeline: 'docs', input: { since: 5 } });
+    expect(wrongType.status).toBe(400);
+    expect(await wrongType.json()).toMatchObject({ error: { code: 'invalid_input' } });
+
+    expect((await post({ pipeline: 'docs', input: { since: '2024-01-01' } })).status).toBe(202);
+  });
+
+  it('a pipeline without userInput takes no input from a browser; the operator still sets any declared field', async () => {
+    const post = serve();
+    const refused = await post({ pipeline: 'internal-audit', input: { root: '/' } });
+    expect(refused.status).toBe(400);
+    const unknown = await post({ pipeline: 'nope' });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.text()).not.toContain('internal-audit');
+
+    const run = await sluice!.startRun('docs', { userId: 'u2', input: { root: '/srv/docs' } });
+    expect(run.created).toBe(true);
+    await expect(sluice!.startRun('docs', { userId: 'u3', input: { root: 7 } })).rejects.toThrow(/invalid input for pipeline "docs"/);
+  });
+
+  it('userInput must name fields of the input schema', () => {
+    expect(() =>
+      definePipeline({ id: 'typo', source: synthetic.records({ count: 1, pageSize: 1 }), input: z.object({ since: z.string() }), userInput: ['snice'] }),
+    ).toThrow(/userInput.0: "snice" is not a field of the input schema/);
   });
 });

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import type { SluiceConfig } from '../config/define-config.js';
 import type { ItemFailure } from '../connector/types.js';
 import type { Pipeline } from '../pipeline/define-pipeline.js';
@@ -114,8 +115,9 @@ export function createSluice(config: SluiceConfig): Sluice {
     async startRun(pipelineId, options) {
       const p = pipeline(pipelineId);
       const userId = parseUserId(options.userId);
-      const input = options.input ?? {};
+      let input = options.input ?? {};
       if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidInputError('run input must be a JSON object');
+      if (p.input) input = parseRunInput(p, input);
       const ref = { runId: newRunId(), pipelineId: p.id, userId };
       const started = await runs.start(ref, p.sources.length, input);
       const runRef = { ...ref, runId: started.runId };
@@ -180,4 +182,11 @@ async function answersPing(redis: Redis, timeoutMs: number): Promise<boolean> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The run input checked against the pipeline's declared schema. */
+function parseRunInput(p: Pipeline<unknown>, input: Record<string, unknown>): Record<string, unknown> {
+  const parsed = (p.input as z.ZodType<Record<string, unknown>>).safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new InvalidInputError(`invalid input for pipeline "${p.id}": ${z.prettifyError(parsed.error)}`);
 }

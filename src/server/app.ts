@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
 import type { ItemFailure } from '../connector/types.js';
+import { InvalidInputError } from '../errors/index.js';
 import { estimateSecondsLeft } from '../progress/eta.js';
 import type { RunSnapshot } from '../progress/events.js';
 import type { Sluice } from '../runtime/sluice.js';
@@ -184,9 +185,11 @@ const startRunBody = z.strictObject({
   input: z.record(z.string(), z.unknown()).optional(),
 });
 
-/** POST /v1/users/:userId/runs: starts a run (or returns the one already going) -> 202. */
+/**
+ * POST /v1/users/:userId/runs: starts a run (or returns the one already going) -> 202.
+ * The caller is an end user: only the input fields the pipeline lists in `userInput` are accepted.
+ */
 function runsRoute(app: Hono<ServerEnv>, { sluice, options }: ServerContext): void {
-  const known = () => sluice.config.pipelines.map((p) => p.id);
   app.post(
     '/v1/users/:userId/runs',
     bodyLimit({
@@ -206,10 +209,20 @@ function runsRoute(app: Hono<ServerEnv>, { sluice, options }: ServerContext): vo
         throw new HttpError(400, 'invalid_body', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
       }
       const { pipeline, input } = parsed.data;
-      if (!known().includes(pipeline)) {
-        throw new HttpError(404, 'unknown_pipeline', `Unknown pipeline "${pipeline}". Known: ${known().join(', ')}`, { known: known() });
+      // The list of pipeline ids is the operator's business, not the browser's.
+      const definition = sluice.config.pipelines.find((p) => p.id === pipeline);
+      if (!definition) throw new HttpError(404, 'unknown_pipeline', `unknown pipeline "${pipeline}"`);
+      const refused = Object.keys(input ?? {}).filter((field) => !definition.userInput.includes(field));
+      if (refused.length > 0) {
+        throw new HttpError(400, 'input_not_allowed', `input fields an end user may not set: ${refused.join(', ')}`, { fields: refused });
       }
-      const run = await sluice.startRun(pipeline, { userId: c.get('userId'), ...(input ? { input } : {}) });
+      let run;
+      try {
+        run = await sluice.startRun(pipeline, { userId: c.get('userId'), ...(input ? { input } : {}) });
+      } catch (error) {
+        if (error instanceof InvalidInputError) throw new HttpError(400, 'invalid_input', error.message);
+        throw error;
+      }
       return c.json({ runId: run.runId, created: run.created }, 202);
     },
   );

@@ -29,7 +29,7 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const { maxEvents = 1000, ...serverOptions } = options;
   const prefix = uniquePrefix(`server-${name}`);
-  const pipeline = definePipeline({ id: 'notes', source: synthetic.records({ count: 10, pageSize: 5 }) });
+  const pipeline = definePipeline({ id: 'notes', source: synthetic.records({ count: 10, pageSize: 5 }), userInput: ['note'] });
   const sluice = createSluice({ prefix, redis: REDIS_URL, pipelines: [pipeline], progress: { maxEvents, intervalMs: 0 } });
   const server = createProgressServer({ sluice, secret: SECRET, ...serverOptions });
   const listening = await server.listen(0);
