@@ -18,7 +18,10 @@ import { createGithubConnector } from '../connectors/github/index.js';
 import { fixture } from '../connectors/github/fixtures/harness.js';
 import { defineConfig, definePipeline } from '../src/index.js';
 import { createSluice, type Sluice } from '../src/runtime/index.js';
-import { createProgressServer, createProgressToken } from '../src/server/index.js';
+import { createProgressServer, createProgressToken, verifyProgressToken } from '../src/server/index.js';
+import { SERVER_LIMITS } from '../src/server/listen.js';
+import { startTestServer } from './support/progress-server.js';
+import { openSse } from './support/sse.js';
 import { z } from 'zod';
 import { synthetic } from './support/synthetic.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from './support/redis.js';
@@ -296,4 +299,80 @@ describe('run input: what an end user may set', () => {
       definePipeline({ id: 'typo', source: synthetic.records({ count: 1, pageSize: 1 }), input: z.object({ since: z.string() }), userInput: ['snice'] }),
     ).toThrow(/userInput.0: "snice" is not a field of the input schema/);
   });
+});
+
+describe('hardened edges of the progress server', () => {
+  const secret = 'a-progress-secret-of-more-than-32-bytes';
+
+  it('refuses secrets shorter than 32 bytes, to sign, to verify and to serve', () => {
+    expect(() => createProgressToken({ userId: 'u1', secret: 'k9' })).toThrow(/at least 32 bytes/);
+    expect(() => verifyProgressToken('v1.a.b', 'k9')).toThrow(/at least 32 bytes/);
+    expect(() => createProgressServer({ sluice: {} as Sluice, secret: 'x'.repeat(31) })).toThrow(/at least 32 bytes/);
+  });
+
+  it('parses tokens strictly: no padding, no extra characters, only the canonical base64url', () => {
+    const token = createProgressToken({ userId: 'u1', secret });
+    const [version, claims, signature] = token.split('.') as [string, string, string];
+    expect(verifyProgressToken(token, secret).userId).toBe('u1');
+    for (const variant of [`${token}=`, `${version}.${claims}.${signature}!`, `${version}.${claims}=.${signature}`, `${version}.${claims}.${signature.slice(0, 20)}*${signature.slice(20)}`]) {
+      expect(() => verifyProgressToken(variant, secret), variant).toThrow(expect.objectContaining({ code: 'token_malformed' }));
+    }
+    // The last character of a 32-byte MAC carries 2 unused bits: another letter there decodes to the same bytes.
+    const last = signature.at(-1) as string;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const twin = alphabet[(alphabet.indexOf(last) & ~3) | ((alphabet.indexOf(last) + 1) & 3)] as string;
+    expect(() => verifyProgressToken(`${version}.${claims}.${signature.slice(0, -1)}${twin}`, secret)).toThrow();
+  });
+
+  it('an open event stream ends with a token_expired event when its token expires', async () => {
+    const t = await startTestServer('sec-expiry');
+    try {
+      const sse = await openSse(`${t.url}/v1/users/u1/progress/stream`, { authorization: `Bearer ${t.token('u1', 1)}` });
+      expect(sse.status).toBe(200);
+      const messages = await sse.ended();
+      expect(messages.at(-1)).toMatchObject({ event: 'token_expired' });
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('JSON input nested deeper than the bound is a 400, not a 500 with a stack trace', async () => {
+    const t = await startTestServer('sec-depth', { maxBodyBytes: 16 * 1024 });
+    try {
+      const deep = `{"pipeline":"notes","input":{"note":${'['.repeat(5000)}${']'.repeat(5000)}}}`;
+      // In memory: nock, loaded for the GitHub tests above, wraps fetch and chokes on this body.
+      const response = await t.server.app.request('/v1/users/u1/runs', {
+        method: 'POST',
+        body: deep,
+        headers: { authorization: `Bearer ${t.token('u1')}`, 'content-type': 'application/json' },
+      });
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('invalid_body');
+      expect(body.error.message).toMatch(/nested deeper than/);
+      expect(await t.sluice.status('u1')).toEqual([]);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('the server bounds header time, request time and connections', async () => {
+    const t = await startTestServer('sec-limits');
+    try {
+      expect(SERVER_LIMITS.headersTimeoutMs).toBeLessThanOrEqual(15_000);
+      // Slow-header sockets: one that sends half a request line is cut after the header timeout.
+      const { connect } = await import('node:net');
+      const { port } = new URL(t.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+      const answer = await new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (chunk) => (text += String(chunk)));
+        socket.on('close', () => resolve(text));
+      });
+      expect(answer).toMatch(/^HTTP\/1.1 408/);
+    } finally {
+      await t.stop();
+    }
+  }, 70_000);
 });

@@ -163,6 +163,7 @@ function streamRoute(app: Hono<ServerEnv>, { sluice, hub, streams, options }: Se
           maxQueuedBytes: options.maxQueuedBytes,
           snapshot: () => readProgressBody(sluice, userId),
           onEnd,
+          expiresAt: c.get('tokenExpiresAt'),
         }),
     );
     session.start();
@@ -178,6 +179,23 @@ function resumePoint(c: Context<ServerEnv>): string | undefined {
   const id = parseStreamId(value);
   if (!id) throw new HttpError(400, 'invalid_event_id', `resume id ${JSON.stringify(value)} is not a stream id like 1700000000000-0`);
   return id;
+}
+
+/** Deepest JSON a run request may nest: deep enough for any real input, far from a stack overflow. */
+const MAX_INPUT_DEPTH = 32;
+
+/** Depth of a parsed JSON value, counted without recursion and given up on past `limit`. */
+function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 1]];
+  while (pending.length > 0) {
+    const [node, depth] = pending.pop() as [unknown, number];
+    if (typeof node !== 'object' || node === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 const startRunBody = z.strictObject({
@@ -202,6 +220,9 @@ function runsRoute(app: Hono<ServerEnv>, { sluice, options }: ServerContext): vo
         json = await c.req.json();
       } catch {
         throw new HttpError(400, 'invalid_body', 'request body must be JSON like {"pipeline":"<id>","input":{}}');
+      }
+      if (nestingDepth(json, MAX_INPUT_DEPTH) > MAX_INPUT_DEPTH) {
+        throw new HttpError(400, 'invalid_body', `request body is nested deeper than ${MAX_INPUT_DEPTH} levels`);
       }
       const parsed = startRunBody.safeParse(json);
       if (!parsed.success) {

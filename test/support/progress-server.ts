@@ -8,7 +8,7 @@ import { createKeys } from '../../src/store/keys.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from './redis.js';
 import { synthetic } from './synthetic.js';
 
-export const SECRET = 'test-secret';
+export const SECRET = 'test-secret-of-at-least-32-bytes';
 
 export interface TestServer {
   url: string;
