@@ -2,7 +2,10 @@
  * One test per finding of the security review: each reproduces what an attacker did against the
  * code before the fix, and checks the fix holds.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -375,4 +378,49 @@ describe('hardened edges of the progress server', () => {
       await t.stop();
     }
   }, 70_000);
+});
+
+describe.concurrent('the CLI fails fast, in one line, when Redis cannot be used', () => {
+  const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+  async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+    const base: NodeJS.ProcessEnv = { ...process.env, SLUICE_SECRET: 'a-progress-secret-of-more-than-32-bytes', ...env };
+    if (env.REDIS_URL === undefined) delete base.REDIS_URL;
+    const child = spawn(process.execPath, ['--import', tsx, join(repoRoot, 'src/cli/bin.ts'), ...args, '-c', 'test/fixtures/config/cli.config.ts'], {
+      cwd: repoRoot,
+      env: base,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    // A guard against a CLI that hangs (what it did before); not a timing assertion.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 40_000);
+    const [code] = (await once(child, 'close')) as [number | null];
+    clearTimeout(guard);
+    return { code, stdout, stderr };
+  }
+
+  it.each([
+    ['status', ['status', '--user', 'u1', '--redis', 'redis://127.0.0.1:1'], /^sluice: cannot use Redis at redis:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/],
+    ['run', ['run', 'cli-notes', '--user', 'u1', '--redis', 'redis://127.0.0.1:1'], /^sluice: cannot use Redis at /],
+    ['worker', ['worker', '--redis', 'redis://127.0.0.1:1'], /^sluice: cannot use Redis at /],
+    ['a --redis that is not a URL', ['status', '--user', 'u1', '--redis', 'localhost:6379'], /^sluice: --redis is not a Redis URL/],
+    ['serve with a wrong password', ['serve', '--port', '0', '--redis', 'redis://nobody:wrong-password@127.0.0.1:6379'], /^sluice: cannot use Redis at redis:\/\/nobody:\*\*\*@.*WRONGPASS/],
+  ])('%s: exit 1, one line, no stack trace', async (_, args, line) => {
+    const { code, stdout, stderr } = await cli(args);
+    expect(code).toBe(1);
+    expect(stdout).not.toMatch(/listening/);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(line);
+    expect(stderr).not.toContain('wrong-password');
+  });
+
+  it('SLUICE_PREFIX from the environment obeys the config rule', async () => {
+    const { code, stderr } = await cli(['status', '--user', 'u1'], { SLUICE_PREFIX: 'a b:*', REDIS_URL });
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe('sluice: SLUICE_PREFIX "a b:*" is invalid: use 1-32 letters, digits, _ or -');
+  });
 });
