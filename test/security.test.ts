@@ -424,3 +424,50 @@ describe.concurrent('the CLI fails fast, in one line, when Redis cannot be used'
     expect(stderr.trim()).toBe('sluice: SLUICE_PREFIX "a b:*" is invalid: use 1-32 letters, digits, _ or -');
   });
 });
+
+describe('failed jobs keep ids, not contents', () => {
+  let sluice: Sluice | undefined;
+  let prefix = '';
+  afterEach(async () => {
+    await sluice?.close();
+    sluice = undefined;
+    await deletePrefix(prefix);
+  });
+
+  it('a batch that failed for good keeps its record ids in BullMQ, not the record text', async () => {
+    prefix = uniquePrefix('sec-failed');
+    const brokenSink = { kind: 'broken', open: () => ({ changed: async (entries: readonly { sourceId: string }[]) => new Set(entries.map((e) => e.sourceId)), write: async () => Promise.reject(new Error('sink down')) }) };
+    const pipeline = definePipeline({
+      id: 'fails',
+      source: synthetic.records({ count: 3, pageSize: 3 }),
+      sink: brokenSink,
+      retries: { attempts: 1, backoffMs: 1 },
+    });
+    sluice = createSluice(defineConfig({ prefix, redis: REDIS_URL, pipelines: [pipeline], progress: { intervalMs: 10 } }));
+    sluice.startWorker({ concurrency: 1 });
+    const { runId } = await sluice.startRun('fails', { userId: 'u1' });
+    const run = await waitForRun(sluice, 'u1', runId);
+    expect(run.counts.failed).toBe(3);
+
+    const redis = new Redis(REDIS_URL);
+    try {
+      let failedJobs = 0;
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}:*`, 'COUNT', 500);
+        cursor = next;
+        for (const key of keys) {
+          if ((await redis.type(key)) !== 'hash') continue;
+          const job = await redis.hgetall(key);
+          if (job.failedReason === undefined || job.data === undefined) continue;
+          failedJobs += 1;
+          expect(job.data).toContain('rec-000001');
+          expect(job.data).not.toContain('record 1 v');
+        }
+      } while (cursor !== '0');
+      expect(failedJobs).toBeGreaterThan(0);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
