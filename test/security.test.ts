@@ -19,7 +19,7 @@ import { shared, sharedConnectorsOf, unlimitedSource } from '../src/connector/in
 import { files, type FileRecord } from '../connectors/files/index.js';
 import { createGithubConnector } from '../connectors/github/index.js';
 import { fixture } from '../connectors/github/fixtures/harness.js';
-import { defineConfig, definePipeline } from '../src/index.js';
+import { defineConfig, definePipeline, type Pipeline } from '../src/index.js';
 import { createSluice, type Sluice } from '../src/runtime/index.js';
 import { createProgressServer, createProgressToken, verifyProgressToken } from '../src/server/index.js';
 import { SERVER_LIMITS } from '../src/server/listen.js';
@@ -76,6 +76,21 @@ async function readAll(source: Source<FileRecord>, input: Record<string, unknown
   } while (cursor !== undefined);
   const records = pages.flatMap((page) => page.records);
   return { pages, records, paths: records.map((record) => record.id) };
+}
+
+/** A Sluice over a prefix of its own for each test; closed, and its keys removed, after it. */
+function ownSluice(name: string) {
+  let open: { sluice: Sluice; prefix: string } | undefined;
+  afterEach(async () => {
+    await open?.sluice.close();
+    if (open) await deletePrefix(open.prefix);
+    open = undefined;
+  });
+  return (pipelines: Pipeline<any>[]) => {
+    const prefix = uniquePrefix(name);
+    open = { prefix, sluice: createSluice(defineConfig({ prefix, redis: REDIS_URL, pipelines, progress: { intervalMs: 10 } })) };
+    return open;
+  };
 }
 
 describe('files connector is confined to its roots', () => {
@@ -426,16 +441,9 @@ describe.concurrent('the CLI fails fast, in one line, when Redis cannot be used'
 });
 
 describe('failed jobs keep ids, not contents', () => {
-  let sluice: Sluice | undefined;
-  let prefix = '';
-  afterEach(async () => {
-    await sluice?.close();
-    sluice = undefined;
-    await deletePrefix(prefix);
-  });
+  const start = ownSluice('sec-failed');
 
   it('a batch that failed for good keeps its record ids in BullMQ, not the record text', async () => {
-    prefix = uniquePrefix('sec-failed');
     const brokenSink = { kind: 'broken', open: () => ({ changed: async (entries: readonly { sourceId: string }[]) => new Set(entries.map((e) => e.sourceId)), write: async () => Promise.reject(new Error('sink down')) }) };
     const pipeline = definePipeline({
       id: 'fails',
@@ -443,7 +451,7 @@ describe('failed jobs keep ids, not contents', () => {
       sink: brokenSink,
       retries: { attempts: 1, backoffMs: 1 },
     });
-    sluice = createSluice(defineConfig({ prefix, redis: REDIS_URL, pipelines: [pipeline], progress: { intervalMs: 10 } }));
+    const { sluice, prefix } = start([pipeline]);
     sluice.startWorker({ concurrency: 1 });
     const { runId } = await sluice.startRun('fails', { userId: 'u1' });
     const run = await waitForRun(sluice, 'u1', runId);
@@ -468,6 +476,49 @@ describe('failed jobs keep ids, not contents', () => {
       expect(failedJobs).toBeGreaterThan(0);
     } finally {
       redis.disconnect();
+    }
+  });
+});
+
+describe('deadlines', () => {
+  const start = ownSluice('sec-deadline');
+
+  it('a record whose step never resolves fails with "timed out after N s"; the batch and the run go on', async () => {
+    const pipeline = definePipeline({
+      id: 'hangs',
+      source: synthetic.records({ count: 5, pageSize: 5 }),
+      recordTimeoutMs: 300,
+      steps: (records) => records.map((record) => (record.n === 2 ? new Promise<never>(() => {}) : record.text)),
+    });
+    const { sluice } = start([pipeline]);
+    sluice.startWorker({ concurrency: 1 });
+    const { runId } = await sluice.startRun('hangs', { userId: 'u1' });
+    const run = await waitForRun(sluice, 'u1', runId);
+    expect(run.status).toBe('completed');
+    expect(run.counts).toMatchObject({ processed: 4, failed: 1 });
+    const failed = (await sluice.events('u1')).find((event) => event.type === 'item.failed');
+    expect(failed && failed.type === 'item.failed' && failed.item.reason).toBe('map: timed out after 0.3 s');
+  });
+});
+
+describe('browser-facing errors', () => {
+  it('carry a code, a generic message and a request id; the details are logged under that id', async () => {
+    const t = await startTestServer('sec-errors');
+    const logged: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(' ')));
+    vi.spyOn(t.sluice, 'status').mockRejectedValue(new Error('ENOENT: /srv/secret/host/path missing'));
+    try {
+      const response = await t.server.app.request('/v1/users/u1/progress', { headers: { authorization: `Bearer ${t.token('u1')}` } });
+      expect(response.status).toBe(500);
+      const text = await response.text();
+      expect(text).not.toContain('/srv/secret');
+      const body = JSON.parse(text) as { error: { code: string; message: string; requestId: string } };
+      expect(body.error).toMatchObject({ code: 'internal', message: 'internal server error' });
+      expect(logged.some((line) => line.includes(body.error.requestId) && line.includes('/srv/secret/host/path'))).toBe(true);
+    } finally {
+      spy.mockRestore();
+      vi.restoreAllMocks();
+      await t.stop();
     }
   });
 });

@@ -54,6 +54,8 @@ export interface PipelineOptions<S extends SourceList, TOut> {
    * read with a shared token) unless the pipeline confines them itself.
    */
   userInput?: readonly string[];
+  /** Longest a step may take over one record before that record fails ("timed out after N s"). Default 5 min. */
+  recordTimeoutMs?: number;
 }
 
 export interface Pipeline<TOut = unknown> {
@@ -73,6 +75,7 @@ export interface Pipeline<TOut = unknown> {
   readonly input?: z.ZodType<Record<string, unknown>>;
   /** Input fields an end user may set through the progress server. */
   readonly userInput: readonly string[];
+  readonly recordTimeoutMs?: number;
   /** File that called `definePipeline`, for error messages. */
   readonly definedIn?: string;
 }
@@ -97,6 +100,7 @@ export function definePipeline<const S extends SourceList, TOut = RecordsOf<S>>(
     fairness: options.fairness ?? 'round-robin',
     ...(options.input ? { input: options.input } : {}),
     userInput: [...(options.userInput ?? [])],
+    ...(options.recordTimeoutMs ? { recordTimeoutMs: options.recordTimeoutMs } : {}),
     definedIn,
   };
 }

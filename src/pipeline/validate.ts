@@ -39,6 +39,7 @@ const optionsSchema = z.object({
       message: 'expected a zod schema, e.g. z.object({ since: z.string().optional() })',
     })
     .optional(),
+  recordTimeoutMs: z.int().min(1).max(24 * 3_600_000).optional(),
   userInput: z.array(z.string().min(1), { message: "expected a list of input field names, e.g. ['since']" }).optional(),
 }).strict().superRefine((options, ctx) => {
   // Fields a browser may set must be fields the input declares, or the list hides a typo.

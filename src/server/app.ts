@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -76,8 +77,10 @@ export function createProgressServer(serverOptions: ProgressServerOptions): Prog
       if (error.status === 503) c.header('retry-after', '1');
       return c.json(error.body, error.status);
     }
-    console.error('sluice progress server:', error);
-    return c.json(errorBody('internal', 'internal server error'), 500);
+    // The browser gets a code and an id; the details (paths, upstream answers) stay in the log.
+    const requestId = randomUUID();
+    console.error(`sluice progress server: request ${requestId} (${c.req.method} ${c.req.path}) failed:`, error);
+    return c.json(errorBody('internal', 'internal server error', { requestId }), 500);
   });
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
   if (options.cors) {
