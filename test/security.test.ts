@@ -518,6 +518,31 @@ describe('deadlines', () => {
   });
 });
 
+describe('per-user limits', () => {
+  it('a user past the cap of active runs is refused (429 through the server); asking for a run already going is fine', async () => {
+      const pipelines = ['a', 'b', 'c'].map((id) => definePipeline({ id, source: synthetic.records({ count: 1, pageSize: 1 }) }));
+      const sluice = createSluice(defineConfig({ prefix: uniquePrefix('sec-cap'), redis: REDIS_URL, pipelines, runs: { maxActivePerUser: 2 } }));
+      try {
+      await sluice.startRun('a', { userId: 'u1' });
+      await sluice.startRun('b', { userId: 'u1' });
+      expect((await sluice.startRun('a', { userId: 'u1' })).created).toBe(false);
+      await expect(sluice.startRun('c', { userId: 'u1' })).rejects.toThrow(/already has 2 runs going \(the limit is 2\)/);
+      expect((await sluice.startRun('c', { userId: 'u2' })).created).toBe(true);
+      const server = createProgressServer({ sluice, secret: 'a-progress-secret-of-more-than-32-bytes' });
+      const response = await server.app.request('/v1/users/u1/runs', {
+        method: 'POST',
+        body: JSON.stringify({ pipeline: 'c' }),
+        headers: { authorization: `Bearer ${createProgressToken({ userId: 'u1', secret: 'a-progress-secret-of-more-than-32-bytes' })}`, 'content-type': 'application/json' },
+      });
+      expect(response.status).toBe(429);
+      expect(await response.json()).toMatchObject({ error: { code: 'too_many_runs' } });
+      } finally {
+      await sluice.close();
+      await deletePrefix(sluice.config.prefix as string);
+      }
+  });
+});
+
 describe('browser-facing errors', () => {
   it('carry a code, a generic message and a request id; the details are logged under that id', async () => {
     const t = await startTestServer('sec-errors');

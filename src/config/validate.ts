@@ -67,6 +67,7 @@ const configSchema = z
         maxRuns: z.int().min(1).optional(),
       })
       .optional(),
+    runs: z.strictObject({ maxActivePerUser: z.int().min(1).optional() }).optional(),
   })
   .strict()
   .superRefine((config, ctx) => {

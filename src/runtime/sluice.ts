@@ -15,7 +15,7 @@ import { collectLimits } from '../llm/config.js';
 import { createLlmRuntime } from '../llm/runtime.js';
 import { createQueueRegistry, type RuntimeContext } from './context.js';
 import { noCredentialsProvider } from '../connector/credentials.js';
-import { InvalidInputError } from '../errors/index.js';
+import { InvalidInputError, TooManyRunsError } from '../errors/index.js';
 import { newRunId, parseUserId } from '../store/ids.js';
 import { addJobs, jobOptions, pageId } from './jobs.js';
 import { createKeys } from '../store/keys.js';
@@ -107,6 +107,16 @@ export function createSluice(config: SluiceConfig): Sluice {
     queue: (name) => queues.get(name),
   };
 
+  const maxActivePerUser = config.runs?.maxActivePerUser ?? 5;
+  /** A new run past the user's cap is refused; asking again for a run already going is not a new one. */
+  const checkActiveRuns = async (userId: string, pipelineId: string) => {
+    const active = (await readSnapshot(redis, keys, userId)).filter((run) => run.status === 'running');
+    if (active.some((run) => run.pipeline === pipelineId)) return;
+    if (active.length >= maxActivePerUser) {
+      throw new TooManyRunsError(`user "${userId}" already has ${active.length} runs going (the limit is ${maxActivePerUser}); wait for one to finish`);
+    }
+  };
+
   const readProgress = (userId: string, options?: ReadEventsOptions) =>
     readEventPage(options?.blockMs === undefined ? redis : blockingRedis(), keys, parseUserId(userId), options);
 
@@ -118,6 +128,7 @@ export function createSluice(config: SluiceConfig): Sluice {
       let input = options.input ?? {};
       if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidInputError('run input must be a JSON object');
       if (p.input) input = parseRunInput(p, input);
+      await checkActiveRuns(userId, p.id);
       const ref = { runId: newRunId(), pipelineId: p.id, userId };
       const started = await runs.start(ref, p.sources.length, input);
       const runRef = { ...ref, runId: started.runId };

@@ -244,7 +244,9 @@ function runsRoute(app: Hono<ServerEnv>, { sluice, options }: ServerContext): vo
       try {
         run = await sluice.startRun(pipeline, { userId: c.get('userId'), ...(input ? { input } : {}) });
       } catch (error) {
-        if (error instanceof InvalidInputError) throw new HttpError(400, 'invalid_input', error.message);
+        if (error instanceof InvalidInputError) {
+          throw error.code === 'too_many_runs' ? new HttpError(429, 'too_many_runs', error.message) : new HttpError(400, 'invalid_input', error.message);
+        }
         throw error;
       }
       return c.json({ runId: run.runId, created: run.created }, 202);
