@@ -4,15 +4,16 @@ import { files } from 'sluice/connectors/files';
 const PASSAGE_CHARS = 1500;
 
 /**
- * The demo: ingest a folder (by default the current one) into passages ready for retrieval, each
- * carrying an LLM summary of its file. Start it with `--input '{"root":"path/to/folder"}'` to ingest
- * another folder. Without OPENAI_API_KEY, `npm run demo` points the LLM step at `sluice mock-llm`.
+ * The demo: ingest a folder into passages ready for retrieval, each carrying an LLM summary of its
+ * file. Start it with `--input '{"root":"path/to/folder"}'`: the folder must be inside the current
+ * one (the worker's), never elsewhere on the host. Without OPENAI_API_KEY, `npm run demo` points
+ * the LLM step at `sluice mock-llm`.
  */
 export const demoPipeline = definePipeline({
   id: 'demo-files',
   description: 'Text files of a folder, summarised and split into passages',
   version: '3',
-  source: files.files({ ignore: ['node_modules/**', '.git/**', 'dist/**', 'package-lock.json', '.sluice/**'] }),
+  source: files.files({ allowInputRoot: { under: '.' }, ignore: ['node_modules/**', '.git/**', 'dist/**', 'package-lock.json', '.sluice/**'] }),
   sharding: { batchSize: 25 },
   steps: (records) =>
     records

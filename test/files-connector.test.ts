@@ -231,11 +231,11 @@ describe('files connector', () => {
     await expect(read).rejects.toMatchObject({ name: 'SourceConfigError', kind: 'run-fatal' });
   });
 
-  it('takes root from the run input when the params have none; params win over input', async () => {
+  it('takes root from the run input when the params have none and allow it; params win over input', async () => {
     await put('input/a.md', 'from input');
     await put('param/b.md', 'from params');
 
-    const fromInput = await readAll(files.files({ pageSize: 5 }), { root: join(dir, 'input') });
+    const fromInput = await readAll(files.files({ pageSize: 5, allowInputRoot: { under: dir } }), { root: join(dir, 'input') });
     expect(fromInput.paths).toEqual(['a.md']);
 
     const fromParams = await readAll(files.files({ root: join(dir, 'param') }), { root: join(dir, 'input') });

@@ -50,20 +50,20 @@ async function run(args: string[], env: NodeJS.ProcessEnv = {}) {
 describe.concurrent('sluice token', () => {
   it('--user u1 --secret s prints a token that verifies for u1, valid for --ttl seconds', async () => {
     const before = Math.floor(Date.now() / 1000);
-    const result = await run(['token', '--user', 'u1', '--secret', 's', '--ttl', '60']);
+    const result = await run(['token', '--user', 'u1', '--secret', 'a-test-secret-of-at-least-32-bytes', '--ttl', '60']);
     const after = Math.ceil(Date.now() / 1000);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toMatch(/^v1\.\S+\n$/);
-    const claims = verifyProgressToken(result.stdout.trim(), 's');
+    const claims = verifyProgressToken(result.stdout.trim(), 'a-test-secret-of-at-least-32-bytes');
     expect(claims.userId).toBe('u1');
     expect(claims.exp).toBeGreaterThanOrEqual(before + 60);
     expect(claims.exp).toBeLessThanOrEqual(after + 60);
   });
 
   it('takes the secret from SLUICE_SECRET', async () => {
-    const result = await run(['token', '--user', 'u2'], { SLUICE_SECRET: 'from-env' });
+    const result = await run(['token', '--user', 'u2'], { SLUICE_SECRET: 'from-env-a-secret-of-at-least-32-bytes' });
     expect(result.code).toBe(0);
-    expect(verifyProgressToken(result.stdout.trim(), 'from-env').userId).toBe('u2');
+    expect(verifyProgressToken(result.stdout.trim(), 'from-env-a-secret-of-at-least-32-bytes').userId).toBe('u2');
   });
 
   it('refuses to run without a secret, saying how to give one', async () => {
@@ -76,7 +76,7 @@ describe.concurrent('sluice token', () => {
   });
 
   it('refuses an invalid user id', async () => {
-    const result = await run(['token', '--user', 'bad user', '--secret', 's']);
+    const result = await run(['token', '--user', 'bad user', '--secret', 'a-test-secret-of-at-least-32-bytes']);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('sluice: Invalid user id "bad user": user id must be 1-128 letters, digits, or . _ @ -\n');
   });
@@ -92,12 +92,12 @@ describe('sluice serve', () => {
   it('serves progress, and on SIGTERM ends open streams and exits 0', async (ctx) => {
     const prefix = uniquePrefix('cli-serve');
     ctx.onTestFinished(() => deletePrefix(prefix));
-    const serve = start(['serve', '--port', '0', '--config', cliConfig], { SLUICE_SECRET: 'serve-secret', SLUICE_TEST_PREFIX: prefix });
+    const serve = start(['serve', '--port', '0', '--config', cliConfig], { SLUICE_SECRET: 'serve-secret-of-at-least-32-bytes-long', SLUICE_TEST_PREFIX: prefix });
     const url = await listeningUrl(serve);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ ok: true });
 
-    const token = createProgressToken({ userId: 'u1', secret: 'serve-secret' });
+    const token = createProgressToken({ userId: 'u1', secret: 'serve-secret-of-at-least-32-bytes-long' });
     const streams = await Promise.all([openSse(`${url}/v1/users/u1/progress/stream?token=${token}`), openSse(`${url}/v1/users/u1/progress/stream?token=${token}`)]);
     for (const sse of streams) expect(await sse.nextMessage()).toMatchObject({ event: 'snapshot' });
 
@@ -110,7 +110,7 @@ describe('sluice serve', () => {
   it('exits 0 on SIGINT sent as soon as it says it listens', async (ctx) => {
     const prefix = uniquePrefix('cli-serve');
     ctx.onTestFinished(() => deletePrefix(prefix));
-    const serve = start(['serve', '--port', '0', '--config', cliConfig], { SLUICE_SECRET: 'serve-secret', SLUICE_TEST_PREFIX: prefix });
+    const serve = start(['serve', '--port', '0', '--config', cliConfig], { SLUICE_SECRET: 'serve-secret-of-at-least-32-bytes-long', SLUICE_TEST_PREFIX: prefix });
     await listeningUrl(serve);
     serve.child.kill('SIGINT');
     expect(await serve.exited).toBe(0);

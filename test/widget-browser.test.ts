@@ -49,7 +49,7 @@ async function serve(kind: 'real' | 'fake', sluice: Sluice): Promise<Harness> {
   }
   const { createProgressServer } = await import('../src/server/index.js');
   const { createProgressToken } = await import('../src/auth/index.js');
-  const secret = 'widget-test-secret';
+  const secret = 'widget-test-secret-of-at-least-32-bytes';
   let stop: () => Promise<void> = async () => undefined;
   let url = '';
   // A restart is a new instance on the same port, as after a deploy.

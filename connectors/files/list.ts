@@ -55,13 +55,33 @@ export function createPathFilter(include: string[] | undefined, ignore: string[]
 }
 
 const run = promisify(execFile);
+
+/**
+ * git reads config from the folder it lists, and a folder's `.git/config` can name commands
+ * (`core.fsmonitor`, hooks) that git would run as the worker. Listing only needs the index and
+ * the ignore files, so every command-running setting is switched off, and neither the system nor
+ * the global config nor any GIT_* variable of the worker's environment (GIT_DIR, GIT_CONFIG_*) applies.
+ */
+const GIT_SAFE_ARGS = ['-c', 'core.fsmonitor=false', '-c', 'core.hooksPath=/dev/null', '-c', 'core.untrackedCache=false'];
+
+function gitEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('GIT_')) env[name] = value;
+  }
+  return { ...env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0' };
+}
+
+function git(args: string[], options: { cwd?: string; maxBuffer?: number; signal?: AbortSignal | undefined }) {
+  return run('git', [...GIT_SAFE_ARGS, ...args], { ...options, env: gitEnvironment() });
+}
 // A listing of many thousands of paths easily exceeds execFile's 1 MiB default.
 const MAX_BUFFER = 256 * 1024 * 1024;
 
 /** True when `root` is inside a git work tree (and git is installed). Any failure means "no". */
 async function isGitWorkTree(root: string, signal?: AbortSignal): Promise<boolean> {
   try {
-    const { stdout } = await run('git', ['-C', root, 'rev-parse', '--is-inside-work-tree'], { signal });
+    const { stdout } = await git(['-C', root, 'rev-parse', '--is-inside-work-tree'], { signal });
     return stdout.trim() === 'true';
   } catch (error) {
     if (signal?.aborted) throw error;
@@ -71,14 +91,14 @@ async function isGitWorkTree(root: string, signal?: AbortSignal): Promise<boolea
 
 /**
  * Tracked and untracked-but-not-ignored files under `root`, relative to it, as git sees them
- * (.gitignore, .git/info/exclude, the global excludes file).
+ * (.gitignore, .git/info/exclude), run with the hardened settings above.
  * Tracked files deleted from the work tree are dropped: they are not on disk, so not in the source.
  */
 async function listGitFiles(root: string, signal?: AbortSignal): Promise<string[]> {
   const options = { cwd: root, maxBuffer: MAX_BUFFER, signal };
   const [listed, deleted] = await Promise.all([
-    run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], options),
-    run('git', ['ls-files', '-z', '--deleted'], options),
+    git(['ls-files', '-z', '--cached', '--others', '--exclude-standard'], options),
+    git(['ls-files', '-z', '--deleted'], options),
   ]);
   const gone = new Set(splitNul(deleted.stdout));
   // `--others` reports a nested repository as `dir/`: not a file, so dropped.

@@ -21,10 +21,15 @@ export const DEFAULT_PAGE_SIZE = 200;
 /**
  * Every field is optional in the schema, defaults are applied at read time: a schema default
  * would make the field required in the parsed type, and then `files.files()` would demand it.
- * `root` is optional here only because it may come from the run input instead.
+ * `root` is optional here only because it may come from the run input instead, when `allowInputRoot` says so.
  */
 export const filesParamsSchema = z.object({
   root: z.string().min(1).optional(),
+  /**
+   * Lets the run input name the root (`input.root`), only inside these folders (real paths,
+   * symlinks resolved). Without it a root from the input is refused: the input may come from a browser.
+   */
+  allowInputRoot: z.object({ under: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]) }).optional(),
   include: z.array(z.string().min(1)).optional(),
   ignore: z.array(z.string().min(1)).optional(),
   maxFileBytes: z.number().int().positive().optional(),

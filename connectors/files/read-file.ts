@@ -1,6 +1,7 @@
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeText } from 'sluice';
+import { inside } from './root.js';
 
 /** One text file under the root. */
 export interface FileRecord {
@@ -23,12 +24,16 @@ export type FileOutcome =
  */
 const ITEM_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'ELOOP']);
 
+/** `root` is a real path (see resolveRoot); a file whose real path leaves it is skipped. */
 export async function readTextFile(root: string, path: string, maxFileBytes: number): Promise<FileOutcome> {
   const absolute = join(root, ...path.split('/'));
   try {
     // lstat, not stat: a symlink (git lists them too) is skipped rather than followed out of the root.
     const info = await lstat(absolute);
     if (!info.isFile()) return { kind: 'skipped' };
+    // lstat only looks at the last segment: a symlinked directory on the way (`dir -> /etc`,
+    // listed `dir/passwd`) would lead out. The real path must stay under the root's real path.
+    if (!inside(await realpath(absolute), root)) return { kind: 'skipped' };
     // Size check before reading, so a huge file is never loaded.
     if (info.size > maxFileBytes) return { kind: 'skipped' };
     const bytes = await readFile(absolute);

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { Octokit } from '@octokit/rest';
 import { throttling } from '@octokit/plugin-throttling';
 import { retry } from '@octokit/plugin-retry';
-import { SourceAuthError, SourceRateLimitError, SourceResponseError, type ReadContext } from 'sluice';
+import { SourceAuthError, SourceError, SourceRateLimitError, SourceResponseError, type ReadContext } from 'sluice';
 import { CONNECTOR, responseError, toSourceError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { RateGate } from './rate-gate.js';
@@ -134,6 +134,9 @@ export class GithubApi {
     this.assertOwnOrigin(url);
     const endpoint = this.endpoint(url);
     this.gate.check(endpoint);
+    // Every request has a deadline: a slow answer must not hold a worker slot for minutes.
+    const timeout = AbortSignal.timeout(this.options.requestTimeoutMs);
+    const signal = this.signal ? AbortSignal.any([this.signal, timeout]) : timeout;
     try {
       const response = await this.octokit.request({
         method: 'GET',
@@ -142,7 +145,7 @@ export class GithubApi {
           'x-github-api-version': '2022-11-28',
           ...(init.etag ? { 'if-none-match': init.etag } : {}),
         },
-        request: { signal: this.signal },
+        request: { signal },
       });
       const headers = response.headers as Record<string, string | undefined>;
       this.gate.observe(headers);
@@ -154,6 +157,9 @@ export class GithubApi {
       const response = (error as { response?: { headers?: Record<string, string | undefined> } }).response;
       this.gate.observe(response?.headers);
       if (init.etag && (error as { status?: unknown }).status === 304) return { notModified: true };
+      if (timeout.aborted && !this.signal?.aborted) {
+        throw new SourceError(`GitHub ${endpoint} timed out after ${this.options.requestTimeoutMs / 1000} s`, CONNECTOR, { cause: error });
+      }
       const now = Date.now();
       const mapped = toSourceError(error, endpoint, now);
       if (mapped instanceof SourceRateLimitError) this.gate.closeFor(mapped.retryAfterMs, now);

@@ -15,6 +15,8 @@ export interface GithubConnectorOptions {
    * Delays grow as n² × baseDelayMs (tests set baseDelayMs to 1).
    */
   retry?: { retries?: number; baseDelayMs?: number };
+  /** Longest one request may take, answer included; past it the request is aborted and the shard retried. Default 30 s. */
+  requestTimeoutMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -24,6 +26,7 @@ export interface ResolvedOptions {
   userAgent: string;
   retries: number;
   baseDelayMs: number;
+  requestTimeoutMs: number;
 }
 
 export const DEFAULT_BASE_URL = 'https://api.github.com';
@@ -48,5 +51,11 @@ export function resolveOptions(options: GithubConnectorOptions = {}): ResolvedOp
     userAgent: options.userAgent ?? 'sluice-github-connector',
     retries: options.retry?.retries ?? 2,
     baseDelayMs: options.retry?.baseDelayMs ?? 1000,
+    requestTimeoutMs: positiveTimeout(options.requestTimeoutMs ?? 30_000),
   };
+}
+
+function positiveTimeout(ms: number): number {
+  if (!Number.isInteger(ms) || ms < 1) throw new ConnectorParamsError(`github: requestTimeoutMs must be a positive integer, got ${ms}`);
+  return ms;
 }

@@ -37,7 +37,7 @@ export function verifyProgressToken(token: string, secret: string, now = Date.no
   requireSecret(secret);
   const parts = typeof token === 'string' ? token.split('.') : [];
   const [version, payload, signature] = parts;
-  if (parts.length !== 3 || version !== VERSION || !payload || !signature) {
+  if (parts.length !== 3 || version !== VERSION || !payload || !signature || !canonicalBase64url(payload) || !canonicalBase64url(signature)) {
     throw new ProgressTokenError('token_malformed', 'token is not a Sluice progress token (v1.<claims>.<signature>)');
   }
   const expected = mac(secret, `${version}.${payload}`);
@@ -65,10 +65,25 @@ function decodeClaims(payload: string): ProgressTokenClaims {
   return { userId: sub, exp };
 }
 
+/**
+ * Node's base64url decoder skips characters it does not know and ignores padding, so many strings
+ * decode to the same bytes: only the one string the encoder would write is accepted.
+ */
+function canonicalBase64url(text: string): boolean {
+  return /^[A-Za-z0-9_-]+$/.test(text) && Buffer.from(text, 'base64url').toString('base64url') === text;
+}
+
 function mac(secret: string, data: string): Buffer {
   return createHmac('sha256', secret).update(data).digest();
 }
 
+/** A short secret can be recovered from one token by brute force, and then any user's token forged. */
+export const MIN_SECRET_BYTES = 32;
+
 function requireSecret(secret: string): void {
   if (typeof secret !== 'string' || secret.length === 0) throw new TypeError('a non-empty secret is required to sign and verify progress tokens');
+  const bytes = Buffer.byteLength(secret);
+  if (bytes < MIN_SECRET_BYTES) {
+    throw new TypeError(`the progress token secret must be at least ${MIN_SECRET_BYTES} bytes, got ${bytes} (make one with: openssl rand -hex 32)`);
+  }
 }

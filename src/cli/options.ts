@@ -11,8 +11,20 @@ export async function openSluice(options: CommonOptions): Promise<Sluice> {
   // Loaded here, not on import: `sluice --help` and `sluice token` need neither jiti nor BullMQ.
   const [{ loadConfig }, { createSluice }] = await Promise.all([import('../config/load-config.js'), import('../runtime/sluice.js')]);
   const { config } = await loadConfig(options.config);
+  const { prefixSchema, redisUrlSchema } = await import('../config/validate.js');
+  const { checkRedis, DEFAULT_REDIS_URL } = await import('../store/redis.js');
   const redis = options.redis ?? process.env.REDIS_URL ?? config.redis;
+  const redisFrom = options.redis !== undefined ? '--redis' : process.env.REDIS_URL !== undefined ? 'REDIS_URL' : 'the config';
+  if (redis !== undefined && !redisUrlSchema.safeParse(redis).success) {
+    throw new Error(`${redisFrom} is not a Redis URL: expected redis://host:port or rediss://host:port`);
+  }
+  // The environment's prefix obeys the config's rule: it names keys and queues.
   const prefix = process.env.SLUICE_PREFIX ?? config.prefix;
+  if (process.env.SLUICE_PREFIX !== undefined && !prefixSchema.safeParse(process.env.SLUICE_PREFIX).success) {
+    throw new Error(`SLUICE_PREFIX "${process.env.SLUICE_PREFIX}" is invalid: use 1-32 letters, digits, _ or -`);
+  }
+  // Reachable, and the password right, before any command goes on (serve says it listens after this).
+  await checkRedis(redis ?? DEFAULT_REDIS_URL);
   return createSluice({ ...config, ...(redis ? { redis } : {}), ...(prefix ? { prefix } : {}) });
 }
 

@@ -24,16 +24,26 @@ export interface ProgressOptions {
   maxRuns?: number;
 }
 
+export interface RunLimitOptions {
+  /** Runs one user may have going at once (each pipeline runs once per user anyway). Default 5. */
+  maxActivePerUser?: number;
+}
+
 export interface SluiceConfig {
   pipelines: readonly Pipeline<any>[];
   /** Redis URL. Default: `REDIS_URL`, else redis://127.0.0.1:6379. */
   redis?: string;
   /** Prefix of every Redis key and queue. Default `sluice`. */
   prefix?: string;
-  /** Resolves a user's credentials for a connector at run time. Default: environment tokens (`GITHUB_TOKEN`). */
+  /**
+   * Resolves a user's credentials for a connector at run time. Default: none (a connector that
+   * needs a token fails the run). One token for every user only by opting in: `shared({ github: process.env.GITHUB_TOKEN })`.
+   */
   credentials?: CredentialProvider;
   worker?: WorkerOptions;
   progress?: ProgressOptions;
+  /** Per-user caps on runs, so one user's requests cannot take every worker. */
+  runs?: RunLimitOptions;
   /** LLM providers (OpenAI-compatible), their per-model limits and prices. */
   llm?: LlmConfig;
   /** Shared budgets by limiter key, e.g. `{ 'openai:gpt-4o-mini': { rpm: 500, tpm: 200_000 } }`. */

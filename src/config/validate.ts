@@ -8,6 +8,10 @@ const limitSpec = z.strictObject({
   tpd: z.number().positive().optional(),
 });
 
+/** Redis URL and key prefix rules, shared with the same settings taken from the environment or flags. */
+export const redisUrlSchema = z.string().regex(/^rediss?:\/\/[^\s]*$/, 'expected a redis:// or rediss:// URL');
+export const prefixSchema = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'use 1-32 letters, digits, _ or -');
+
 const configSchema = z
   .object({
     pipelines: z
@@ -15,8 +19,8 @@ const configSchema = z
         message: 'expected a pipeline made by definePipeline()',
       }))
       .min(1, 'add at least one pipeline'),
-    redis: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').optional(),
-    prefix: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'use 1-32 letters, digits, _ or -').optional(),
+    redis: redisUrlSchema.optional(),
+    prefix: prefixSchema.optional(),
     credentials: z.custom<Function>((v) => typeof v === 'function', { message: 'expected a function ({ userId, connector }) => credentials' }).optional(),
     worker: z
       .strictObject({
@@ -63,6 +67,7 @@ const configSchema = z
         maxRuns: z.int().min(1).optional(),
       })
       .optional(),
+    runs: z.strictObject({ maxActivePerUser: z.int().min(1).optional() }).optional(),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -5,3 +5,4 @@ export { cursorCodec, CursorError, type CursorCodec } from './cursor.js';
 export { decodeText } from './text.js';
 export { mapLimit } from '../util/map-limit.js';
 export { parseRetryAfter } from '../util/retry-after.js';
+export { shared, sharedConnectorsOf, noCredentialsProvider, type SharedCredentialProvider } from './credentials.js';

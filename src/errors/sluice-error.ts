@@ -53,5 +53,10 @@ export function isSluiceError(error: unknown): error is SluiceError {
 /** A caller passed a value Sluice cannot use (a user id, a pipeline id, run input): fix the call. */
 export class InvalidInputError extends SluiceError {
   readonly kind = 'run-fatal';
-  readonly code = 'invalid_input';
+  readonly code: string = 'invalid_input';
+}
+
+/** A user asked for more runs at once than the config allows. */
+export class TooManyRunsError extends InvalidInputError {
+  override readonly code: string = 'too_many_runs';
 }

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { Source } from '../connector/types.js';
 import { redisSink } from '../sinks/redis-sink.js';
 import type { Sink } from '../sinks/types.js';
@@ -41,6 +42,20 @@ export interface PipelineOptions<S extends SourceList, TOut> {
    * ordinal, so a new user's first batches overtake older backlogs. 'fifo': first come, first served.
    */
   fairness?: 'round-robin' | 'fifo';
+  /**
+   * The run input, as a zod schema (`z.object({ since: z.string().optional() })`): every run's input
+   * is checked against it, whoever starts the run. Without it any JSON object is accepted.
+   */
+  input?: z.ZodType<Record<string, unknown>>;
+  /**
+   * Input fields an end user may set when starting a run through the progress server (a browser
+   * holding a progress token). Default: none. The operator's code and CLI may set every field.
+   * Leave out fields that reach the host or another account (a folder, a base URL, repositories
+   * read with a shared token) unless the pipeline confines them itself.
+   */
+  userInput?: readonly string[];
+  /** Longest a step may take over one record before that record fails ("timed out after N s"). Default 5 min. */
+  recordTimeoutMs?: number;
 }
 
 export interface Pipeline<TOut = unknown> {
@@ -56,6 +71,11 @@ export interface Pipeline<TOut = unknown> {
   readonly queue: string;
   readonly concurrency?: number;
   readonly fairness: 'round-robin' | 'fifo';
+  /** Schema of the run input, when the pipeline declares one. */
+  readonly input?: z.ZodType<Record<string, unknown>>;
+  /** Input fields an end user may set through the progress server. */
+  readonly userInput: readonly string[];
+  readonly recordTimeoutMs?: number;
   /** File that called `definePipeline`, for error messages. */
   readonly definedIn?: string;
 }
@@ -78,6 +98,9 @@ export function definePipeline<const S extends SourceList, TOut = RecordsOf<S>>(
     queue: options.queue ?? 'default',
     concurrency: options.concurrency,
     fairness: options.fairness ?? 'round-robin',
+    ...(options.input ? { input: options.input } : {}),
+    userInput: [...(options.userInput ?? [])],
+    ...(options.recordTimeoutMs ? { recordTimeoutMs: options.recordTimeoutMs } : {}),
     definedIn,
   };
 }

@@ -1,4 +1,5 @@
 import { concernsShard } from '../errors/index.js';
+import { withDeadline } from '../util/deadline.js';
 import type { LlmRuntime, UsageMeter } from './llm.js';
 
 /** What a step knows about the record it is transforming. */
@@ -46,7 +47,11 @@ export interface StepRuntime {
   priority: number;
   /** Aborted when the run is cancelled: pass it to every call that can hang (LLM calls get it via modelRef). */
   signal?: AbortSignal;
+  /** Longest a step may take over a record; past it the record fails ("timed out after N s"). Default 5 min. */
+  recordTimeoutMs?: number;
 }
+
+export const DEFAULT_RECORD_TIMEOUT_MS = 5 * 60_000;
 
 export function errorReason(error: unknown): string {
   if (error instanceof Error) return `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`;
@@ -60,15 +65,17 @@ export function perItemStep<I, O>(
 ): Step<I, O> {
   return {
     name,
-    async run(items) {
+    async run(items, runtime) {
+      const timeoutMs = runtime?.recordTimeoutMs ?? DEFAULT_RECORD_TIMEOUT_MS;
       return Promise.all(
         items.map(async (item): Promise<StepOutcome<O>> => {
           try {
-            return { ok: true, items: await transform(item) };
+            // A record whose transform never settles fails alone; the rest of the batch goes on.
+            return { ok: true, items: await withDeadline(Promise.resolve().then(() => transform(item)), timeoutMs) };
           } catch (error) {
             // A wait or an outage concerns the whole shard: it goes back to the queue, the record does not fail.
             if (concernsShard(error)) throw error;
-            return { ok: false, reason: `${name}: ${errorReason(error)}` };
+            return { ok: false, reason: `${name}: ${error instanceof Error && error.name === 'DeadlineError' ? error.message : errorReason(error)}` };
           }
         }),
       );

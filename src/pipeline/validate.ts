@@ -34,7 +34,21 @@ const optionsSchema = z.object({
   queue: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lowercase letters, digits and dashes').optional(),
   concurrency: z.int().min(1).max(1000).optional(),
   fairness: z.enum(['round-robin', 'fifo']).optional(),
-}).strict();
+  input: z
+    .custom<object>((v) => typeof v === 'object' && v !== null && typeof (v as { safeParse?: unknown }).safeParse === 'function', {
+      message: 'expected a zod schema, e.g. z.object({ since: z.string().optional() })',
+    })
+    .optional(),
+  recordTimeoutMs: z.int().min(1).max(24 * 3_600_000).optional(),
+  userInput: z.array(z.string().min(1), { message: "expected a list of input field names, e.g. ['since']" }).optional(),
+}).strict().superRefine((options, ctx) => {
+  // Fields a browser may set must be fields the input declares, or the list hides a typo.
+  const shape = (options.input as { shape?: Record<string, unknown> } | undefined)?.shape;
+  if (!shape || !options.userInput) return;
+  for (const [index, field] of options.userInput.entries()) {
+    if (!(field in shape)) ctx.addIssue({ code: 'custom', path: ['userInput', index], message: `"${field}" is not a field of the input schema` });
+  }
+});
 
 /** A pipeline definition that failed validation; the message names the pipeline, its file and each bad field. */
 export class PipelineConfigError extends SluiceError {

@@ -47,7 +47,16 @@ export async function handleShardError(rt: RuntimeContext, job: Job, error: unkn
     const { changed, run } = await rt.runs.fail(job.data as PageJobData, reason);
     if (changed) await rt.progress.publishRun('run.failed', run);
   }
+  if (job.name === JOB_BATCH) await forgetRecordContents(job as Job<BatchJobData>);
   throw new UnrecoverableError(reason);
+}
+
+/**
+ * BullMQ keeps a failed job, data included, for days (`removeOnFail`): out of reach of a user's
+ * deletion. A batch that failed for good keeps its record ids and hashes, never their contents.
+ */
+async function forgetRecordContents(job: Job<BatchJobData>): Promise<void> {
+  await job.updateData({ ...job.data, records: job.data.records.map(({ id, hash }) => ({ id, hash, data: null })) });
 }
 
 async function markWaiting(rt: RuntimeContext, job: Job, wait: WaitInfo, waitMs: number): Promise<void> {

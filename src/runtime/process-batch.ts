@@ -23,7 +23,7 @@ export async function processBatch(rt: RuntimeContext, data: BatchJobData, prior
   const todo = data.records.filter((r) => changed.has(r.id));
 
   const usage = new UsageMeter();
-  const runtime = { pipelineId: data.pipelineId, userId: data.userId, runId: data.runId, llm: rt.llm, usage, priority, ...(signal ? { signal } : {}) };
+  const runtime = { pipelineId: data.pipelineId, userId: data.userId, runId: data.runId, llm: rt.llm, usage, priority, recordTimeoutMs: pipeline.recordTimeoutMs, ...(signal ? { signal } : {}) };
   const { documents, failures } = await runSteps(pipeline.chain.steps, todo, runtime);
   const entries = todo
     .filter((r) => documents.has(r.id))

@@ -1,5 +1,6 @@
 import type { ItemFailure, SourceRecord } from '../connector/types.js';
-import type { Step, StepItem, StepRuntime } from '../pipeline/step.js';
+import { DEFAULT_RECORD_TIMEOUT_MS, type Step, type StepItem, type StepOutcome, type StepRuntime } from '../pipeline/step.js';
+import { DeadlineError, withDeadline } from '../util/deadline.js';
 
 export interface StepsResult {
   /** Final values per source record id, in order; a record filtered out has an empty list. */
@@ -23,7 +24,7 @@ export async function runSteps(
   const failed = new Map<string, string>();
   for (const step of steps) {
     if (items.length === 0) break;
-    const outcomes = await step.run(items, runtime);
+    const outcomes = await runStep(step, items, runtime);
     if (outcomes.length !== items.length) {
       throw new Error(`step "${step.name}" returned ${outcomes.length} outcomes for ${items.length} inputs`);
     }
@@ -39,4 +40,18 @@ export async function runSteps(
   for (const record of records) if (!failed.has(record.id)) documents.set(record.id, []);
   for (const item of items) documents.get(item.context.sourceId)?.push(item);
   return { documents, failures: [...failed].map(([id, reason]) => ({ id, reason })) };
+}
+
+/**
+ * A step over a batch, bounded: a step that handles records together (an LLM call for many) and
+ * never settles fails those records past the per-record deadline, and the batch moves on.
+ */
+async function runStep(step: Step<unknown, unknown>, items: StepItem<unknown>[], runtime: StepRuntime): Promise<StepOutcome<unknown>[]> {
+  try {
+    // A grace second past the records' own deadline: a per-record step fails just the hung ones first.
+    return await withDeadline(step.run(items, runtime), (runtime.recordTimeoutMs ?? DEFAULT_RECORD_TIMEOUT_MS) + 1000);
+  } catch (error) {
+    if (!(error instanceof DeadlineError)) throw error;
+    return items.map(() => ({ ok: false, reason: `${step.name}: ${error.message}` }));
+  }
 }

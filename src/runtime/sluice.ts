@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import type { SluiceConfig } from '../config/define-config.js';
 import type { ItemFailure } from '../connector/types.js';
 import type { Pipeline } from '../pipeline/define-pipeline.js';
@@ -13,8 +14,8 @@ import { createLimiter } from '../limiter/limiter.js';
 import { collectLimits } from '../llm/config.js';
 import { createLlmRuntime } from '../llm/runtime.js';
 import { createQueueRegistry, type RuntimeContext } from './context.js';
-import { environmentCredentials } from './credentials.js';
-import { InvalidInputError } from '../errors/index.js';
+import { noCredentialsProvider } from '../connector/credentials.js';
+import { InvalidInputError, TooManyRunsError } from '../errors/index.js';
 import { newRunId, parseUserId } from '../store/ids.js';
 import { addJobs, jobOptions, pageId } from './jobs.js';
 import { createKeys } from '../store/keys.js';
@@ -117,10 +118,21 @@ export function createSluice(config: SluiceConfig): Sluice {
     sinks: createSinkStore(redis, keys),
     limiter,
     llm: createLlmRuntime(redis, keys, limiter, config.llm),
-    credentials: config.credentials ?? environmentCredentials,
+    // No provider, no credentials: a shared token needs `credentials: shared(...)`.
+    credentials: config.credentials ?? noCredentialsProvider,
     maxItemFailures: config.progress?.maxItemFailures ?? 100,
     pipeline,
     queue: (name) => queues.get(name),
+  };
+
+  const maxActivePerUser = config.runs?.maxActivePerUser ?? 5;
+  /** A new run past the user's cap is refused; asking again for a run already going is not a new one. */
+  const checkActiveRuns = async (userId: string, pipelineId: string) => {
+    const active = (await readSnapshot(redis, keys, userId)).filter((run) => run.status === 'running');
+    if (active.some((run) => run.pipeline === pipelineId)) return;
+    if (active.length >= maxActivePerUser) {
+      throw new TooManyRunsError(`user "${userId}" already has ${active.length} runs going (the limit is ${maxActivePerUser}); wait for one to finish`);
+    }
   };
 
   const readProgress = (userId: string, options?: ReadEventsOptions) =>
@@ -131,8 +143,10 @@ export function createSluice(config: SluiceConfig): Sluice {
     async startRun(pipelineId, options) {
       const p = pipeline(pipelineId);
       const userId = parseUserId(options.userId);
-      const input = options.input ?? {};
+      let input = options.input ?? {};
       if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidInputError('run input must be a JSON object');
+      if (p.input) input = parseRunInput(p, input);
+      await checkActiveRuns(userId, p.id);
       const ref = { runId: newRunId(), pipelineId: p.id, userId };
       if (options.connectionId !== undefined && (typeof options.connectionId !== 'string' || options.connectionId === '')) {
         throw new InvalidInputError('connectionId must be a non-empty string');
@@ -211,4 +225,11 @@ async function answersPing(redis: Redis, timeoutMs: number): Promise<boolean> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The run input checked against the pipeline's declared schema. */
+function parseRunInput(p: Pipeline<unknown>, input: Record<string, unknown>): Record<string, unknown> {
+  const parsed = (p.input as z.ZodType<Record<string, unknown>>).safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new InvalidInputError(`invalid input for pipeline "${p.id}": ${z.prettifyError(parsed.error)}`);
 }

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
 import type { ItemFailure } from '../connector/types.js';
+import { InvalidInputError } from '../errors/index.js';
 import { estimateSecondsLeft } from '../progress/eta.js';
 import type { RunSnapshot } from '../progress/events.js';
 import type { Sluice } from '../runtime/sluice.js';
@@ -75,8 +77,10 @@ export function createProgressServer(serverOptions: ProgressServerOptions): Prog
       if (error.status === 503) c.header('retry-after', '1');
       return c.json(error.body, error.status);
     }
-    console.error('sluice progress server:', error);
-    return c.json(errorBody('internal', 'internal server error'), 500);
+    // The browser gets a code and an id; the details (paths, upstream answers) stay in the log.
+    const requestId = randomUUID();
+    console.error(`sluice progress server: request ${requestId} (${c.req.method} ${c.req.path}) failed:`, error);
+    return c.json(errorBody('internal', 'internal server error', { requestId }), 500);
   });
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
   if (options.cors) {
@@ -163,6 +167,7 @@ function streamRoute(app: Hono<ServerEnv>, { sluice, hub, streams, options }: Se
           maxQueuedBytes: options.maxQueuedBytes,
           snapshot: () => readProgressBody(sluice, userId),
           onEnd,
+          expiresAt: c.get('tokenExpiresAt'),
         }),
     );
     session.start();
@@ -180,14 +185,33 @@ function resumePoint(c: Context<ServerEnv>): string | undefined {
   return id;
 }
 
+/** Deepest JSON a run request may nest: deep enough for any real input, far from a stack overflow. */
+const MAX_INPUT_DEPTH = 32;
+
+/** Depth of a parsed JSON value, counted without recursion and given up on past `limit`. */
+function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 1]];
+  while (pending.length > 0) {
+    const [node, depth] = pending.pop() as [unknown, number];
+    if (typeof node !== 'object' || node === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 const startRunBody = z.strictObject({
   pipeline: z.string().min(1),
   input: z.record(z.string(), z.unknown()).optional(),
 });
 
-/** POST /v1/users/:userId/runs: starts a run (or returns the one already going) -> 202. */
+/**
+ * POST /v1/users/:userId/runs: starts a run (or returns the one already going) -> 202.
+ * The caller is an end user: only the input fields the pipeline lists in `userInput` are accepted.
+ */
 function runsRoute(app: Hono<ServerEnv>, { sluice, options }: ServerContext): void {
-  const known = () => sluice.config.pipelines.map((p) => p.id);
   app.post(
     '/v1/users/:userId/runs',
     bodyLimit({
@@ -201,16 +225,31 @@ function runsRoute(app: Hono<ServerEnv>, { sluice, options }: ServerContext): vo
       } catch {
         throw new HttpError(400, 'invalid_body', 'request body must be JSON like {"pipeline":"<id>","input":{}}');
       }
+      if (nestingDepth(json, MAX_INPUT_DEPTH) > MAX_INPUT_DEPTH) {
+        throw new HttpError(400, 'invalid_body', `request body is nested deeper than ${MAX_INPUT_DEPTH} levels`);
+      }
       const parsed = startRunBody.safeParse(json);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         throw new HttpError(400, 'invalid_body', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
       }
       const { pipeline, input } = parsed.data;
-      if (!known().includes(pipeline)) {
-        throw new HttpError(404, 'unknown_pipeline', `Unknown pipeline "${pipeline}". Known: ${known().join(', ')}`, { known: known() });
+      // The list of pipeline ids is the operator's business, not the browser's.
+      const definition = sluice.config.pipelines.find((p) => p.id === pipeline);
+      if (!definition) throw new HttpError(404, 'unknown_pipeline', `unknown pipeline "${pipeline}"`);
+      const refused = Object.keys(input ?? {}).filter((field) => !definition.userInput.includes(field));
+      if (refused.length > 0) {
+        throw new HttpError(400, 'input_not_allowed', `input fields an end user may not set: ${refused.join(', ')}`, { fields: refused });
       }
-      const run = await sluice.startRun(pipeline, { userId: c.get('userId'), ...(input ? { input } : {}) });
+      let run;
+      try {
+        run = await sluice.startRun(pipeline, { userId: c.get('userId'), ...(input ? { input } : {}) });
+      } catch (error) {
+        if (error instanceof InvalidInputError) {
+          throw error.code === 'too_many_runs' ? new HttpError(429, 'too_many_runs', error.message) : new HttpError(400, 'invalid_input', error.message);
+        }
+        throw error;
+      }
       return c.json({ runId: run.runId, created: run.created }, 202);
     },
   );

@@ -6,7 +6,7 @@ import { HttpError } from './http-error.js';
 
 /** Hono variables: the user an authorized request is for. */
 export interface ServerEnv {
-  Variables: { userId: string };
+  Variables: { userId: string; /** When the request's token expires, ms since the epoch. */ tokenExpiresAt: number };
 }
 
 /**
@@ -26,7 +26,9 @@ export function userAccess(secret: string): MiddlewareHandler<ServerEnv> {
     if (!token) throw new HttpError(401, 'token_missing', 'a progress token is required: Authorization: Bearer <token> or ?token=<token>');
     let tokenUser: string;
     try {
-      tokenUser = verifyProgressToken(token, secret).userId;
+      const claims = verifyProgressToken(token, secret);
+      tokenUser = claims.userId;
+      c.set('tokenExpiresAt', claims.exp * 1000);
     } catch (error) {
       if (error instanceof ProgressTokenError) throw new HttpError(401, error.code, error.message);
       throw error;

@@ -13,9 +13,26 @@ export interface ListeningServer {
 /** Grace for in-flight plain requests at shutdown before their connections are cut. */
 const CLOSE_GRACE_MS = 5000;
 
+/**
+ * Edges against slow or piled-up clients: a client has this long to send its headers, and a plain
+ * request this long to send its body (an event stream's response may last for hours: only the
+ * request side is timed); past the connection cap new sockets are refused.
+ */
+export const SERVER_LIMITS = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 10_000 };
+
 /** Serves `app` on Node's http server; `endStreams` runs on close, after we stop accepting. */
 export async function listen(app: Hono<any>, port: number, host: string, endStreams: () => Promise<void>): Promise<ListeningServer> {
-  const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    hostname: host,
+    serverOptions: {
+      headersTimeout: SERVER_LIMITS.headersTimeoutMs,
+      requestTimeout: SERVER_LIMITS.requestTimeoutMs,
+      // How often Node looks for sockets past those timeouts (default 30 s).
+      connectionsCheckingInterval: 1000,
+    },
+  }) as Server;
+  server.maxConnections = SERVER_LIMITS.maxConnections;
   const connections = trackConnections(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

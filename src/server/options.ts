@@ -1,3 +1,4 @@
+import { MIN_SECRET_BYTES } from '../auth/token.js';
 import type { Sluice } from '../runtime/sluice.js';
 
 export interface ProgressServerOptions {
@@ -25,6 +26,9 @@ export type ResolvedServerOptions = Required<Omit<ProgressServerOptions, 'cors' 
 
 export function resolveServerOptions(options: ProgressServerOptions): ResolvedServerOptions {
   if (!options.secret) throw new TypeError('createProgressServer needs a non-empty secret to verify progress tokens');
+  if (Buffer.byteLength(options.secret) < MIN_SECRET_BYTES) {
+    throw new TypeError(`createProgressServer needs a secret of at least ${MIN_SECRET_BYTES} bytes (make one with: openssl rand -hex 32)`);
+  }
   const resolved = {
     heartbeatMs: 15_000,
     maxStreamsPerUser: 5,

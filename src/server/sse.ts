@@ -51,6 +51,8 @@ export interface SseSessionOptions {
   /** The body of the `snapshot` message; its `lastEventId` is where the stream goes on from. */
   snapshot: () => Promise<{ lastEventId: string | null }>;
   onEnd: () => void;
+  /** When the stream's token expires (ms since the epoch): the stream sends `token_expired` and ends. */
+  expiresAt?: number;
 }
 
 /**
@@ -68,6 +70,7 @@ export class SseSession {
   private buffered: StreamMessage[] | undefined = [];
   private unsubscribe: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private expiry: NodeJS.Timeout | undefined;
   private ended = false;
 
   constructor(private readonly options: SseSessionOptions) {
@@ -91,6 +94,22 @@ export class SseSession {
     const { sluice, userId, resumeId } = this.options;
     this.write(SSE_RETRY);
     this.heartbeat = setInterval(() => this.write(SSE_PING), this.options.heartbeatMs);
+    if (this.options.expiresAt !== undefined) {
+      // A token is checked when a stream opens; an open stream must not outlive it. The client
+      // needs a fresh token to go on, so it is told why the stream ends.
+      const expire = () => {
+        this.write(sseMessage('token_expired', JSON.stringify({ code: 'token_expired', message: 'the progress token expired' })));
+        this.close();
+      };
+      const expiresAt = this.options.expiresAt;
+      // setTimeout's limit is about 24.8 days; a token living longer is checked again then.
+      const check = () => {
+        const left = expiresAt - Date.now();
+        if (left <= 0) expire();
+        else this.expiry = setTimeout(check, Math.min(left, 2_147_483_647));
+      };
+      check();
+    }
     let from = resumeId;
     if (from === undefined || !(await sluice.canResumeProgress(userId, from))) {
       const body = await this.options.snapshot();
@@ -135,6 +154,7 @@ export class SseSession {
     if (this.ended) return;
     this.ended = true;
     clearInterval(this.heartbeat);
+    clearTimeout(this.expiry);
     this.unsubscribe?.();
     this.buffered = undefined;
     if (closeBody) this.sink.end();

@@ -8,7 +8,7 @@ import { createKeys } from '../../src/store/keys.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from './redis.js';
 import { synthetic } from './synthetic.js';
 
-export const SECRET = 'test-secret';
+export const SECRET = 'test-secret-of-at-least-32-bytes';
 
 export interface TestServer {
   url: string;
@@ -29,7 +29,7 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const { maxEvents = 1000, ...serverOptions } = options;
   const prefix = uniquePrefix(`server-${name}`);
-  const pipeline = definePipeline({ id: 'notes', source: synthetic.records({ count: 10, pageSize: 5 }) });
+  const pipeline = definePipeline({ id: 'notes', source: synthetic.records({ count: 10, pageSize: 5 }), userInput: ['note'] });
   const sluice = createSluice({ prefix, redis: REDIS_URL, pipelines: [pipeline], progress: { maxEvents, intervalMs: 0 } });
   const server = createProgressServer({ sluice, secret: SECRET, ...serverOptions });
   const listening = await server.listen(0);

@@ -21,6 +21,14 @@ export function registerServe(program: Command): void {
       const secret = resolveSecret(options.secret);
       const { bundledWidgetScript, createProgressServer } = await import('../../server/index.js');
       const sluice = await openSluice(options);
+      const { sharedConnectorsOf } = await import('../../connector/credentials.js');
+      const sharedTokens = sharedConnectorsOf(sluice.config.credentials);
+      if (sharedTokens.length > 0) {
+        console.warn(
+          `sluice serve: warning: every user's runs read ${sharedTokens.join(', ')} with one shared token (credentials: shared(...)): ` +
+            'whoever can start a run reaches what that token reaches',
+        );
+      }
       const server = createProgressServer({
         sluice,
         secret,
