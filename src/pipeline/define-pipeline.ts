@@ -2,6 +2,7 @@ import type { Source } from '../connector/types.js';
 import { redisSink } from '../sinks/redis-sink.js';
 import type { Sink } from '../sinks/types.js';
 import { Chain } from './chain.js';
+import type { ScheduleSpec } from './schedule.js';
 import { validatePipeline } from './validate.js';
 
 type SourceList = Source<any> | readonly Source<any>[];
@@ -41,6 +42,11 @@ export interface PipelineOptions<S extends SourceList, TOut> {
    * ordinal, so a new user's first batches overtake older backlogs. 'fifo': first come, first served.
    */
   fairness?: 'round-robin' | 'fifo';
+  /**
+   * Default re-sync schedule, applied to a user when their first run completes (onboarding, then
+   * freshness); `sluice.schedules.upsert` overrides it per user.
+   */
+  schedule?: ScheduleSpec;
 }
 
 export interface Pipeline<TOut = unknown> {
@@ -56,6 +62,7 @@ export interface Pipeline<TOut = unknown> {
   readonly queue: string;
   readonly concurrency?: number;
   readonly fairness: 'round-robin' | 'fifo';
+  readonly schedule?: ScheduleSpec;
   /** File that called `definePipeline`, for error messages. */
   readonly definedIn?: string;
 }
@@ -78,6 +85,7 @@ export function definePipeline<const S extends SourceList, TOut = RecordsOf<S>>(
     queue: options.queue ?? 'default',
     concurrency: options.concurrency,
     fairness: options.fairness ?? 'round-robin',
+    ...(options.schedule ? { schedule: options.schedule } : {}),
     definedIn,
   };
 }

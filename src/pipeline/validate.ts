@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
 import { z } from 'zod';
 import { SluiceError } from '../errors/index.js';
+import { scheduleSpecSchema } from './schedule.js';
 
 const sourceSchema = z.custom<object>(
   (value) =>
@@ -34,6 +35,7 @@ const optionsSchema = z.object({
   queue: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lowercase letters, digits and dashes').optional(),
   concurrency: z.int().min(1).max(1000).optional(),
   fairness: z.enum(['round-robin', 'fifo']).optional(),
+  schedule: scheduleSpecSchema.optional(),
 }).strict();
 
 /** A pipeline definition that failed validation; the message names the pipeline, its file and each bad field. */

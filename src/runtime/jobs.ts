@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job, type JobsOptions, type Queue } from 'bullmq';
 import { z } from 'zod';
 import type { Pipeline } from '../pipeline/define-pipeline.js';
+import { isScheduledRunId } from '../store/ids.js';
 
 /** Identifies a run; every job carries it. */
 export const runRefSchema = z.object({ runId: z.string().min(1), pipelineId: z.string().min(1), userId: z.string().min(1) });
@@ -22,6 +23,8 @@ export const jobCatalogue = {
     batchId: z.string().min(1),
     records: z.array(z.object({ id: z.string().min(1), hash: z.string(), data: z.unknown() })),
   }),
+  /** A user's schedule came due: start a re-sync run (added by BullMQ's job scheduler). */
+  schedule: z.object({ pipelineId: z.string().min(1), userId: z.string().min(1) }),
 };
 
 export type JobName = keyof typeof jobCatalogue;
@@ -31,6 +34,7 @@ export type BatchJobData = JobData<'batch'>;
 
 export const JOB_PAGE = 'page' satisfies JobName;
 export const JOB_BATCH = 'batch' satisfies JobName;
+export const JOB_SCHEDULE = 'schedule' satisfies JobName;
 
 /** A job to add, its data typed by its name. */
 export type JobSpec = { [N in JobName]: { name: N; data: JobData<N>; opts: JobsOptions } }[JobName];
@@ -45,6 +49,7 @@ export async function addJobs(queue: Queue, jobs: readonly JobSpec[]): Promise<v
 const parsers: { [N in JobName]: (data: unknown) => JobData<N> } = {
   page: (data) => jobCatalogue.page.parse(data),
   batch: (data) => jobCatalogue.batch.parse(data),
+  schedule: (data) => jobCatalogue.schedule.parse(data),
 };
 
 export type JobHandlers = { [N in JobName]: (data: JobData<N>, job: Job) => Promise<void> };
@@ -94,14 +99,24 @@ export const jobId = (runId: string, shard: string) => `${runId}.${shard}`;
 const MAX_PRIORITY = 2_097_151;
 
 /**
+ * Added to the priority of every shard of a run a schedule started, so new users' runs (onboarding)
+ * never queue behind a wave of routine re-syncs. Re-syncs keep their round-robin order among
+ * themselves up to ordinal ~1.1 million, then share the last priority.
+ */
+export const SCHEDULED_PRIORITY_OFFSET = 1_000_000;
+
+/**
  * `ordinal` is the shard's batch ordinal in its run. Under round-robin fairness it is the job's
  * priority: every run's batch n goes before any run's batch n+1, so a user who starts now gets
  * their first batches done ahead of the backlogs of users who started earlier.
  */
 export function jobOptions(pipeline: Pipeline<unknown>, runId: string, shard: string, ordinal: number): JobsOptions {
+  const offset = isScheduledRunId(runId) ? SCHEDULED_PRIORITY_OFFSET : 0;
+  // Under fifo, jobs without a priority go first: a scheduled run's shards wait behind them, in order.
+  const priority = pipeline.fairness === 'round-robin' ? Math.min(MAX_PRIORITY, offset + ordinal + 1) : offset || undefined;
   return {
     jobId: jobId(runId, shard),
-    ...(pipeline.fairness === 'round-robin' ? { priority: Math.min(MAX_PRIORITY, ordinal + 1) } : {}),
+    ...(priority ? { priority } : {}),
     attempts: pipeline.attempts,
     backoff: { type: 'exponential', delay: pipeline.backoffMs, jitter: 0.5 },
     removeOnComplete: true,

@@ -20,12 +20,15 @@ import { addJobs, jobOptions, pageId } from './jobs.js';
 import { createKeys } from '../store/keys.js';
 import { createRedis, DEFAULT_REDIS_URL } from '../store/redis.js';
 import { RunStore } from './run-store.js';
+import { createSchedules, type Schedules } from './schedules.js';
 import { startWorkers, type SluiceWorker } from './worker.js';
 
 export interface StartRunOptions {
   userId: string;
   /** Per-run input for the sources (e.g. `{ repos: ['octo/hello'] }`), stored with the run. */
   input?: Record<string, unknown>;
+  /** What started it; a 'schedule' run's shards queue behind every other run's. Default 'manual'. */
+  trigger?: 'onboarding' | 'manual' | 'schedule';
 }
 
 export interface StartedRun {
@@ -65,6 +68,8 @@ export interface Sluice {
   /** True while Redis answers PING within `timeoutMs` (default 2 s): for readiness checks. */
   ping(timeoutMs?: number): Promise<boolean>;
   documents<T = unknown>(pipelineId: string, userId: string): Promise<StoredDocument<T>[]>;
+  /** Re-sync schedules per user and pipeline. */
+  readonly schedules: Schedules;
   close(): Promise<void>;
 }
 
@@ -103,34 +108,49 @@ export function createSluice(config: SluiceConfig): Sluice {
     maxItemFailures: config.progress?.maxItemFailures ?? 100,
     pipeline,
     queue: (name) => queues.get(name),
+    fireSchedule: (target) => schedules.fire(target),
+    runEnded: async (run, error) => {
+      // A schedule that could not be updated must not fail the shard that ended the run.
+      await schedules.runEnded(run, error).catch((e: unknown) => console.error(`[sluice] schedule update after run ${run.runId}: ${String(e)}`));
+    },
   };
+  const schedules = createSchedules({
+    redis,
+    keys,
+    pipeline,
+    queue: (name) => queues.get(name),
+    startRun: (pipelineId, userId, input) => startRun(pipelineId, { userId, ...(input ? { input } : {}), trigger: 'schedule' }),
+  });
 
   const readProgress = (userId: string, options?: ReadEventsOptions) =>
     readEventPage(options?.blockMs === undefined ? redis : blockingRedis(), keys, parseUserId(userId), options);
 
+  async function startRun(pipelineId: string, options: StartRunOptions): Promise<StartedRun> {
+    const p = pipeline(pipelineId);
+    const userId = parseUserId(options.userId);
+    const input = options.input ?? {};
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidInputError('run input must be a JSON object');
+    const ref = { runId: newRunId(options.trigger === 'schedule' ? 'schedule' : undefined), pipelineId: p.id, userId };
+    const started = await runs.start(ref, p.sources.length, input);
+    const runRef = { ...ref, runId: started.runId };
+    const firstPages = started.created ? p.sources.map((_, i) => pageId(i, 0)) : started.pendingFirstPages;
+    await addJobs(
+      queues.get(p.queue),
+      firstPages.map((page) => {
+        const sourceIndex = Number(page.slice(1, page.indexOf('p')));
+        return { name: 'page', data: { ...runRef, sourceIndex, pageIndex: 0 }, opts: jobOptions(p, runRef.runId, page, 0) };
+      }),
+    );
+    if (started.created) {
+      await progress.publishRun('run.started', await runs.snapshot(runRef));
+    }
+    return { runId: started.runId, created: started.created };
+  }
+
   return {
     config,
-    async startRun(pipelineId, options) {
-      const p = pipeline(pipelineId);
-      const userId = parseUserId(options.userId);
-      const input = options.input ?? {};
-      if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidInputError('run input must be a JSON object');
-      const ref = { runId: newRunId(), pipelineId: p.id, userId };
-      const started = await runs.start(ref, p.sources.length, input);
-      const runRef = { ...ref, runId: started.runId };
-      const firstPages = started.created ? p.sources.map((_, i) => pageId(i, 0)) : started.pendingFirstPages;
-      await addJobs(
-        queues.get(p.queue),
-        firstPages.map((page) => {
-          const sourceIndex = Number(page.slice(1, page.indexOf('p')));
-          return { name: 'page', data: { ...runRef, sourceIndex, pageIndex: 0 }, opts: jobOptions(p, runRef.runId, page, 0) };
-        }),
-      );
-      if (started.created) {
-        await progress.publishRun('run.started', await runs.snapshot(runRef));
-      }
-      return { runId: started.runId, created: started.created };
-    },
+    startRun,
+    schedules,
     startWorker(options = {}) {
       const served = options.pipelines?.length ? options.pipelines.map(pipeline) : [...pipelines.values()];
       const byQueue = new Map<string, number>();

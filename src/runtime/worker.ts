@@ -2,7 +2,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RuntimeContext } from './context.js';
 import { handleShardError } from './handle-failure.js';
-import { bindJob, InvalidJobError, runRefSchema, type JobHandlers } from './jobs.js';
+import { bindJob, InvalidJobError, JOB_SCHEDULE, runRefSchema, type JobHandlers } from './jobs.js';
 import { processBatch } from './process-batch.js';
 import { processPage } from './process-page.js';
 
@@ -23,6 +23,7 @@ export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: stri
   const handlers: JobHandlers = {
     page: (data) => processPage(rt, data),
     batch: (data, job) => processBatch(rt, data, job.opts.priority ?? 0),
+    schedule: async (data) => void (await rt.fireSchedule?.(data)),
   };
   const process = async (job: Job, token?: string) => {
     let run: () => Promise<void>;
@@ -32,6 +33,8 @@ export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: stri
       if (error instanceof InvalidJobError) await failRunOf(rt, job, error);
       throw error;
     }
+    // A schedule's job belongs to no run: BullMQ's own retries are all it needs.
+    if (job.name === JOB_SCHEDULE) return run();
     try {
       await run();
     } catch (error) {
