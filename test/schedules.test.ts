@@ -203,3 +203,56 @@ describe('schedules', () => {
     expect(resumed?.nextRunAt).toBeDefined();
   });
 });
+
+describe('purgeUser', () => {
+  it('leaves no key of the user behind and says what it removed; other users keep theirs', async () => {
+    const { source } = testSource();
+    const withState: Source<{ n: number }> = {
+      ...source,
+      async read(context, cursor) {
+        // Connector state (an ETag, say) that names the user in its key.
+        await context.state.set('etag', 'W/"1"');
+        return source.read(context, cursor);
+      },
+    };
+    sluice = open('purge', definePipeline({ id: 'fresh', source: withState }));
+    const worker = sluice.startWorker({ concurrency: 2 });
+    for (const userId of ['victim', 'bystander']) {
+      const run = await sluice.startRun('fresh', { userId });
+      await waitForRun(sluice, userId, run.runId);
+      await sluice.schedules.upsert({ pipelineId: 'fresh', userId, every: '6h' });
+    }
+    await worker.close();
+    // A queued re-sync carrying the user's data, waiting for a worker.
+    await sluice.startRun('fresh', { userId: 'victim', trigger: 'schedule' });
+
+    const report = await sluice.purgeUser('victim');
+    expect(report).toMatchObject({ userId: 'victim', schedules: 1, runs: 2, documents: 1, jobs: 1, jobsInFlight: 0 });
+    // (The schedule's own next job went with its scheduler, counted under schedules.)
+    expect(report.progressEvents).toBeGreaterThan(0);
+    expect(report.keys).toBeGreaterThan(0);
+
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(REDIS_URL);
+    try {
+      const keysOf = async (pattern: string) => {
+        const out: string[] = [];
+        for await (const batch of redis.scanStream({ match: pattern, count: 1000 }) as AsyncIterable<string[]>) out.push(...batch);
+        return out;
+      };
+      const all = [...(await keysOf(`${prefix}:*`)), ...(await keysOf(`{${prefix}}:*`))];
+      expect(all.filter((key) => key.includes('victim'))).toEqual([]);
+      expect(all.some((key) => key.includes('bystander'))).toBe(true);
+      // No job left whose data names the user.
+      for (const key of all.filter((k) => k.startsWith(`{${prefix}}:default:`))) {
+        if ((await redis.type(key)) !== 'hash') continue;
+        expect((await redis.hget(key, 'data')) ?? '').not.toMatch(/victim/);
+      }
+      expect(await redis.smembers(`${prefix}:schedules:users`)).toEqual(['bystander']);
+    } finally {
+      redis.disconnect();
+    }
+    expect(await sluice.documents('fresh', 'bystander')).toHaveLength(1);
+    expect(await sluice.schedules.list()).toHaveLength(1);
+  });
+});

@@ -21,6 +21,7 @@ import { createKeys } from '../store/keys.js';
 import { createRedis, DEFAULT_REDIS_URL } from '../store/redis.js';
 import { RunStore } from './run-store.js';
 import { createSchedules, type Schedules } from './schedules.js';
+import { purgeUser, type PurgeReport } from './purge-user.js';
 import { startWorkers, type SluiceWorker } from './worker.js';
 
 export interface StartRunOptions {
@@ -70,6 +71,11 @@ export interface Sluice {
   documents<T = unknown>(pipelineId: string, userId: string): Promise<StoredDocument<T>[]>;
   /** Re-sync schedules per user and pipeline. */
   readonly schedules: Schedules;
+  /**
+   * Forgets a user: schedules, runs, progress, documents, sync and connector state, limiter keys and
+   * queued jobs that carry their data. Says what it removed.
+   */
+  purgeUser(userId: string): Promise<PurgeReport>;
   close(): Promise<void>;
 }
 
@@ -151,6 +157,8 @@ export function createSluice(config: SluiceConfig): Sluice {
     config,
     startRun,
     schedules,
+    purgeUser: (userId) =>
+      purgeUser({ redis, keys, schedules, queueNames: [...new Set([...pipelines.values()].map((p) => p.queue))], queue: (name) => queues.get(name) }, userId),
     startWorker(options = {}) {
       const served = options.pipelines?.length ? options.pipelines.map(pipeline) : [...pipelines.values()];
       const byQueue = new Map<string, number>();
