@@ -163,11 +163,15 @@ export function createSchedules(deps: ScheduleDeps): ScheduleRuntime {
     async list(userId) {
       const users = userId ? [parseUserId(userId)] : (await redis.smembers(keys.scheduledUsers)).sort();
       const out: ScheduleInfo[] = [];
-      for (const user of users) {
-        const all = await redis.hgetall(keys.schedules(user));
-        for (const [pipelineId, raw] of Object.entries(all).sort(([a], [b]) => a.localeCompare(b))) {
-          out.push(await info(pipelineId, user, JSON.parse(raw) as ScheduleRecord));
-        }
+      // A hundred users at a time: listing everyone's is one round trip per user and schedule.
+      for (let i = 0; i < users.length; i += 100) {
+        const chunk = await Promise.all(
+          users.slice(i, i + 100).map(async (user) => {
+            const all = Object.entries(await redis.hgetall(keys.schedules(user))).sort(([a], [b]) => a.localeCompare(b));
+            return Promise.all(all.map(([pipelineId, raw]) => info(pipelineId, user, JSON.parse(raw) as ScheduleRecord)));
+          }),
+        );
+        out.push(...chunk.flat());
       }
       return out;
     },
