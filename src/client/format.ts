@@ -30,3 +30,22 @@ export function formatWaiting(waiting: { on: string; reason: string; until?: str
 export function formatDeleted(deleted: number | undefined): string | undefined {
   return deleted && deleted > 0 ? `${formatCount(deleted)} deleted` : undefined;
 }
+
+/** "3 h", "5 min", "40 s": a rough span for "next sync in …" and "last synced … ago". */
+export function formatSpan(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `${minutes} min`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} d`;
+}
+
+/** "next sync in 3 h" / "last synced 5 min ago" for a run's schedule, as of `now`. */
+export function formatSyncTimes(times: { nextRunAt?: string; lastSyncedAt?: string; paused?: string }, now: number): string | undefined {
+  const parts: string[] = [];
+  if (times.lastSyncedAt) parts.push(`last synced ${formatSpan(now - Date.parse(times.lastSyncedAt))} ago`);
+  if (times.paused !== undefined) parts.push(times.paused ? `sync paused: ${times.paused}` : 'sync paused');
+  else if (times.nextRunAt) parts.push(`next sync in ${formatSpan(Date.parse(times.nextRunAt) - now)}`);
+  return parts.length ? parts.join(' · ') : undefined;
+}

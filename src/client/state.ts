@@ -32,7 +32,9 @@ export function applyProgress(state: ProgressState, input: ProgressInput): Progr
   }
   const known = state.runs[input.runId];
   if (known && known.seq >= input.run.seq) return state;
-  return { ...state, runs: { ...state.runs, [input.runId]: toView(input.run, Date.parse(input.at)) } };
+  const view = toView(input.run, Date.parse(input.at));
+  // Events carry no schedule: keep the one the last snapshot gave.
+  return { ...state, runs: { ...state.runs, [input.runId]: known?.schedule ? { ...view, schedule: known.schedule } : view } };
 }
 
 function fromSnapshot(body: ProgressSnapshotBody): ProgressState {

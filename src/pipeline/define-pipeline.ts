@@ -3,6 +3,7 @@ import type { Source } from '../connector/types.js';
 import { redisSink } from '../sinks/redis-sink.js';
 import type { Sink } from '../sinks/types.js';
 import { Chain } from './chain.js';
+import type { ScheduleSpec } from './schedule.js';
 import { validatePipeline } from './validate.js';
 
 type SourceList = Source<any> | readonly Source<any>[];
@@ -56,6 +57,11 @@ export interface PipelineOptions<S extends SourceList, TOut> {
   userInput?: readonly string[];
   /** Longest a step may take over one record before that record fails ("timed out after N s"). Default 5 min. */
   recordTimeoutMs?: number;
+  /**
+   * Default re-sync schedule, applied to a user when their first run completes (onboarding, then
+   * freshness); `sluice.schedules.upsert` overrides it per user.
+   */
+  schedule?: ScheduleSpec;
 }
 
 export interface Pipeline<TOut = unknown> {
@@ -76,6 +82,7 @@ export interface Pipeline<TOut = unknown> {
   /** Input fields an end user may set through the progress server. */
   readonly userInput: readonly string[];
   readonly recordTimeoutMs?: number;
+  readonly schedule?: ScheduleSpec;
   /** File that called `definePipeline`, for error messages. */
   readonly definedIn?: string;
 }
@@ -101,6 +108,7 @@ export function definePipeline<const S extends SourceList, TOut = RecordsOf<S>>(
     ...(options.input ? { input: options.input } : {}),
     userInput: [...(options.userInput ?? [])],
     ...(options.recordTimeoutMs ? { recordTimeoutMs: options.recordTimeoutMs } : {}),
+    ...(options.schedule ? { schedule: options.schedule } : {}),
     definedIn,
   };
 }

@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
 import { z } from 'zod';
 import { SluiceError } from '../errors/index.js';
+import { scheduleSpecSchema } from './schedule.js';
 
 const sourceSchema = z.custom<object>(
   (value) =>
@@ -41,6 +42,7 @@ const optionsSchema = z.object({
     .optional(),
   recordTimeoutMs: z.int().min(1).max(24 * 3_600_000).optional(),
   userInput: z.array(z.string().min(1), { message: "expected a list of input field names, e.g. ['since']" }).optional(),
+  schedule: scheduleSpecSchema.optional(),
 }).strict().superRefine((options, ctx) => {
   // Fields a browser may set must be fields the input declares, or the list hides a typo.
   const shape = (options.input as { shape?: Record<string, unknown> } | undefined)?.shape;

@@ -4,6 +4,7 @@ import type { CredentialProvider } from '../connector/types.js';
 import type { Limiter } from '../limiter/limiter.js';
 import type { LlmRuntime } from '../pipeline/llm.js';
 import type { Pipeline } from '../pipeline/define-pipeline.js';
+import type { RunSnapshot } from '../progress/events.js';
 import type { ProgressPublisher } from '../progress/publisher.js';
 import type { SinkStore } from '../sinks/sink-store.js';
 import type { KeyBuilder } from '../store/keys.js';
@@ -22,6 +23,10 @@ export interface RuntimeContext {
   maxItemFailures: number;
   pipeline(id: string): Pipeline<unknown>;
   queue(name: string): Queue;
+  /** A schedule came due: start its run, or skip it while one is going. */
+  fireSchedule?(target: { pipelineId: string; userId: string }): Promise<unknown>;
+  /** A run completed or failed (with the error that failed it): schedules react to it. */
+  runEnded?(run: RunSnapshot, error?: unknown): Promise<void>;
 }
 
 /** One BullMQ Queue per queue name, created on first use and shared by the process. */

@@ -45,6 +45,8 @@ export async function handleShardError(rt: RuntimeContext, job: Job, error: unkn
     await abandonBatch(rt, job as Job<BatchJobData>, reason);
   } else {
     const { changed, run } = await rt.runs.fail(job.data as PageJobData, reason);
+    // Schedules first (a revoked credential pauses them), so the failure event finds them updated.
+    if (changed) await rt.runEnded?.(run, error);
     if (changed) await rt.progress.publishRun('run.failed', run);
   }
   if (job.name === JOB_BATCH) await forgetRecordContents(job as Job<BatchJobData>);

@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job, type JobsOptions, type Queue } from 'bullmq';
 import { z } from 'zod';
 import type { Pipeline } from '../pipeline/define-pipeline.js';
+import { isScheduledRunId } from '../store/ids.js';
 
 /** Identifies a run; every job carries it. */
 export const runRefSchema = z.object({ runId: z.string().min(1), pipelineId: z.string().min(1), userId: z.string().min(1) });
@@ -30,6 +31,8 @@ export const jobCatalogue = {
   sweep: runRefSchema.extend({
     sourceIndex: z.int().nonnegative(),
   }),
+  /** A user's schedule came due: start a re-sync run (added by BullMQ's job scheduler). */
+  schedule: z.object({ pipelineId: z.string().min(1), userId: z.string().min(1) }),
 };
 
 export type JobName = keyof typeof jobCatalogue;
@@ -41,6 +44,7 @@ export type SweepJobData = JobData<'sweep'>;
 export const JOB_PAGE = 'page' satisfies JobName;
 export const JOB_BATCH = 'batch' satisfies JobName;
 export const JOB_SWEEP = 'sweep' satisfies JobName;
+export const JOB_SCHEDULE = 'schedule' satisfies JobName;
 
 /** A job to add, its data typed by its name. */
 export type JobSpec = { [N in JobName]: { name: N; data: JobData<N>; opts: JobsOptions } }[JobName];
@@ -56,6 +60,7 @@ const parsers: { [N in JobName]: (data: unknown) => JobData<N> } = {
   page: (data) => jobCatalogue.page.parse(data),
   batch: (data) => jobCatalogue.batch.parse(data),
   sweep: (data) => jobCatalogue.sweep.parse(data),
+  schedule: (data) => jobCatalogue.schedule.parse(data),
 };
 
 /** `signal` is aborted when the shard's run is cancelled or BullMQ gives the job up (a lost lock). */
@@ -115,14 +120,24 @@ export const jobId = (runId: string, shard: string) => `${runId}.${shard}`;
 const MAX_PRIORITY = 2_097_151;
 
 /**
+ * Added to the priority of every shard of a run a schedule started, so new users' runs (onboarding)
+ * never queue behind a wave of routine re-syncs. Re-syncs keep their round-robin order among
+ * themselves up to ordinal ~1.1 million, then share the last priority.
+ */
+export const SCHEDULED_PRIORITY_OFFSET = 1_000_000;
+
+/**
  * `ordinal` is the shard's batch ordinal in its run. Under round-robin fairness it is the job's
  * priority: every run's batch n goes before any run's batch n+1, so a user who starts now gets
  * their first batches done ahead of the backlogs of users who started earlier.
  */
 export function jobOptions(pipeline: Pipeline<unknown>, runId: string, shard: string, ordinal: number): JobsOptions {
+  const offset = isScheduledRunId(runId) ? SCHEDULED_PRIORITY_OFFSET : 0;
+  // Under fifo, jobs without a priority go first: a scheduled run's shards wait behind them, in order.
+  const priority = pipeline.fairness === 'round-robin' ? Math.min(MAX_PRIORITY, offset + ordinal + 1) : offset || undefined;
   return {
     jobId: jobId(runId, shard),
-    ...(pipeline.fairness === 'round-robin' ? { priority: Math.min(MAX_PRIORITY, ordinal + 1) } : {}),
+    ...(priority ? { priority } : {}),
     attempts: pipeline.attempts,
     backoff: { type: 'exponential', delay: pipeline.backoffMs, jitter: 0.5 },
     removeOnComplete: true,

@@ -4,8 +4,11 @@ import type { ShardOutcome } from './run-store.js';
 
 /** After a shard: the final event at once when it completed the run, else a coalesced progress event. */
 export async function publishShardResult(rt: RuntimeContext, result: { outcome: ShardOutcome; run: RunSnapshot }): Promise<void> {
-  if (result.outcome === 'completed') await rt.progress.publishRun('run.completed', result.run);
-  else if (result.outcome === 'recorded') rt.progress.report((await clearEndedWait(rt, result.run)) ?? result.run);
+  if (result.outcome === 'completed') {
+    // Schedules first: a client that sees the run end also sees the schedule it set.
+    await rt.runEnded?.(result.run);
+    await rt.progress.publishRun('run.completed', result.run);
+  } else if (result.outcome === 'recorded') rt.progress.report((await clearEndedWait(rt, result.run)) ?? result.run);
 }
 
 /**

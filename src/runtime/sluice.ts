@@ -21,6 +21,8 @@ import { addJobs, jobOptions, pageId } from './jobs.js';
 import { createKeys } from '../store/keys.js';
 import { createRedis, DEFAULT_REDIS_URL } from '../store/redis.js';
 import { RunStore } from './run-store.js';
+import { createSchedules, type Schedules } from './schedules.js';
+import { purgeUser, type PurgeReport } from './purge-user.js';
 import { startWorkers, type SluiceWorker } from './worker.js';
 
 export interface StartRunOptions {
@@ -29,6 +31,8 @@ export interface StartRunOptions {
   input?: Record<string, unknown>;
   /** The user's connection the sources read (stored with the run, given to reads and the credential provider). */
   connectionId?: string;
+  /** What started it; a 'schedule' run's shards queue behind every other run's. Default 'manual'. */
+  trigger?: 'onboarding' | 'manual' | 'schedule';
 }
 
 export interface StartedRun {
@@ -84,6 +88,13 @@ export interface Sluice {
   /** True while Redis answers PING within `timeoutMs` (default 2 s): for readiness checks. */
   ping(timeoutMs?: number): Promise<boolean>;
   documents<T = unknown>(pipelineId: string, userId: string): Promise<StoredDocument<T>[]>;
+  /** Re-sync schedules per user and pipeline. */
+  readonly schedules: Schedules;
+  /**
+   * Forgets a user: schedules, runs, progress, documents, sync and connector state, limiter keys and
+   * queued jobs that carry their data. Says what it removed.
+   */
+  purgeUser(userId: string): Promise<PurgeReport>;
   close(): Promise<void>;
 }
 
@@ -123,7 +134,19 @@ export function createSluice(config: SluiceConfig): Sluice {
     maxItemFailures: config.progress?.maxItemFailures ?? 100,
     pipeline,
     queue: (name) => queues.get(name),
+    fireSchedule: (target) => schedules.fire(target),
+    runEnded: async (run, error) => {
+      // A schedule that could not be updated must not fail the shard that ended the run.
+      await schedules.runEnded(run, error).catch((e: unknown) => console.error(`[sluice] schedule update after run ${run.runId}: ${String(e)}`));
+    },
   };
+  const schedules = createSchedules({
+    redis,
+    keys,
+    pipeline,
+    queue: (name) => queues.get(name),
+    startRun: (pipelineId, userId, input) => startRun(pipelineId, { userId, ...(input ? { input } : {}), trigger: 'schedule' }),
+  });
 
   const maxActivePerUser = config.runs?.maxActivePerUser ?? 5;
   /** A new run past the user's cap is refused; asking again for a run already going is not a new one. */
@@ -138,34 +161,39 @@ export function createSluice(config: SluiceConfig): Sluice {
   const readProgress = (userId: string, options?: ReadEventsOptions) =>
     readEventPage(options?.blockMs === undefined ? redis : blockingRedis(), keys, parseUserId(userId), options);
 
+  async function startRun(pipelineId: string, options: StartRunOptions): Promise<StartedRun> {
+    const p = pipeline(pipelineId);
+    const userId = parseUserId(options.userId);
+    let input = options.input ?? {};
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidInputError('run input must be a JSON object');
+    if (p.input) input = parseRunInput(p, input);
+    await checkActiveRuns(userId, p.id);
+    if (options.connectionId !== undefined && (typeof options.connectionId !== 'string' || options.connectionId === '')) {
+      throw new InvalidInputError('connectionId must be a non-empty string');
+    }
+    const ref = { runId: newRunId(options.trigger === 'schedule' ? 'schedule' : undefined), pipelineId: p.id, userId };
+    const started = await runs.start(ref, p.sources.length, input, options.connectionId);
+    const runRef = { ...ref, runId: started.runId };
+    const firstPages = started.created ? p.sources.map((_, i) => pageId(i, 0)) : started.pendingFirstPages;
+    await addJobs(
+      queues.get(p.queue),
+      firstPages.map((page) => {
+        const sourceIndex = Number(page.slice(1, page.indexOf('p')));
+        return { name: 'page', data: { ...runRef, sourceIndex, pageIndex: 0 }, opts: jobOptions(p, runRef.runId, page, 0) };
+      }),
+    );
+    if (started.created) {
+      await progress.publishRun('run.started', await runs.snapshot(runRef));
+    }
+    return { runId: started.runId, created: started.created };
+  }
+
   return {
     config,
-    async startRun(pipelineId, options) {
-      const p = pipeline(pipelineId);
-      const userId = parseUserId(options.userId);
-      let input = options.input ?? {};
-      if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidInputError('run input must be a JSON object');
-      if (p.input) input = parseRunInput(p, input);
-      await checkActiveRuns(userId, p.id);
-      const ref = { runId: newRunId(), pipelineId: p.id, userId };
-      if (options.connectionId !== undefined && (typeof options.connectionId !== 'string' || options.connectionId === '')) {
-        throw new InvalidInputError('connectionId must be a non-empty string');
-      }
-      const started = await runs.start(ref, p.sources.length, input, options.connectionId);
-      const runRef = { ...ref, runId: started.runId };
-      const firstPages = started.created ? p.sources.map((_, i) => pageId(i, 0)) : started.pendingFirstPages;
-      await addJobs(
-        queues.get(p.queue),
-        firstPages.map((page) => {
-          const sourceIndex = Number(page.slice(1, page.indexOf('p')));
-          return { name: 'page', data: { ...runRef, sourceIndex, pageIndex: 0 }, opts: jobOptions(p, runRef.runId, page, 0) };
-        }),
-      );
-      if (started.created) {
-        await progress.publishRun('run.started', await runs.snapshot(runRef));
-      }
-      return { runId: started.runId, created: started.created };
-    },
+    startRun,
+    schedules,
+    purgeUser: (userId) =>
+      purgeUser({ redis, keys, schedules, queueNames: [...new Set([...pipelines.values()].map((p) => p.queue))], queue: (name) => queues.get(name) }, userId),
     startWorker(options = {}) {
       const served = options.pipelines?.length ? options.pipelines.map(pipeline) : [...pipelines.values()];
       const byQueue = new Map<string, number>();

@@ -2,7 +2,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RuntimeContext } from './context.js';
 import { handleShardError } from './handle-failure.js';
-import { bindJob, InvalidJobError, runRefSchema, type JobHandlers } from './jobs.js';
+import { bindJob, InvalidJobError, JOB_SCHEDULE, runRefSchema, type JobHandlers } from './jobs.js';
 import { processBatch } from './process-batch.js';
 import { processPage } from './process-page.js';
 import { RunCancellation } from './run-cancellation.js';
@@ -27,6 +27,7 @@ export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: stri
     page: (data, _job, signal) => processPage(rt, data, signal),
     batch: (data, job, signal) => processBatch(rt, data, job.opts.priority ?? 0, signal),
     sweep: (data) => processSweep(rt, data),
+    schedule: async (data) => void (await rt.fireSchedule?.(data)),
   };
   // Three parameters: BullMQ passes its abort signal only to a processor that declares it.
   const process = async (job: Job, token: string | undefined, bullSignal: AbortSignal | undefined) => {
@@ -37,6 +38,8 @@ export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: stri
       if (error instanceof InvalidJobError) await failRunOf(rt, job, error);
       throw error;
     }
+    // A schedule's job belongs to no run: BullMQ's own retries are all it needs.
+    if (job.name === JOB_SCHEDULE) return run(bullSignal ?? new AbortController().signal);
     const { runId, pipelineId, userId } = runRefSchema.parse(job.data);
     const shard = cancellation.track(rt.keys.run(pipelineId, userId, runId).state);
     try {

@@ -7,6 +7,8 @@ import type { ItemFailure } from '../connector/types.js';
 import { InvalidInputError } from '../errors/index.js';
 import { estimateSecondsLeft } from '../progress/eta.js';
 import type { RunSnapshot } from '../progress/events.js';
+import type { RunSchedule } from '../client/types.js';
+import type { ScheduleInfo } from '../runtime/schedules.js';
 import type { Sluice } from '../runtime/sluice.js';
 import { parseStreamId } from '../util/stream-id.js';
 import { userAccess, type ServerEnv } from './auth.js';
@@ -31,6 +33,8 @@ export interface ProgressServer {
 export interface ProgressRun extends RunSnapshot {
   /** Rough seconds left, while running and once the total is known. */
   etaSeconds?: number;
+  /** The user's re-sync schedule of this run's pipeline, with its next fire time. */
+  schedule?: RunSchedule;
   /** The run's most recent failed items. */
   failures: ItemFailure[];
 }
@@ -139,12 +143,14 @@ async function readProgressBody(sluice: Sluice, userId: string): Promise<Progres
   // from it, and the snapshot it renders is at least as new as the id.
   const lastEventId = await sluice.progressPosition(userId);
   const snapshots = await sluice.status(userId);
+  const schedules = new Map((await sluice.schedules.list(userId)).map((s) => [s.pipelineId, s]));
   const now = Date.now();
   const runs = await Promise.all(
     snapshots.map(async (run): Promise<ProgressRun> => {
       const failures = await sluice.recentFailures(run.pipeline, userId, run.runId);
       const etaSeconds = estimateSecondsLeft(run, now);
-      return { ...run, ...(etaSeconds === undefined ? {} : { etaSeconds }), failures };
+      const schedule = schedules.get(run.pipeline);
+      return { ...run, ...(etaSeconds === undefined ? {} : { etaSeconds }), ...(schedule ? { schedule: runSchedule(schedule) } : {}), failures };
     }),
   );
   return { userId, lastEventId, runs };
@@ -274,4 +280,9 @@ function cancelRoute(app: Hono<ServerEnv>, { sluice }: ServerContext): void {
     }
     return c.json({ run: result.run }, 200);
   });
+}
+
+/** The part of a schedule a progress client shows. */
+function runSchedule({ every, cron, tz, status, reason, nextRunAt }: ScheduleInfo): RunSchedule {
+  return { ...(every ? { every } : {}), ...(cron ? { cron } : {}), ...(tz ? { tz } : {}), status, ...(reason ? { reason } : {}), ...(nextRunAt ? { nextRunAt } : {}) };
 }

@@ -13,7 +13,12 @@ export function parseUserId(value: unknown): string {
   throw new InvalidInputError(`Invalid user id ${JSON.stringify(value)}: ${problem}`);
 }
 
-/** Sortable by start time, unique across processes. */
-export function newRunId(): string {
-  return `r${Date.now().toString(36)}${randomBytes(5).toString('hex')}`;
+/**
+ * Sortable by start time, unique across processes. A run a schedule started begins with `s`
+ * instead of `r`: every shard's priority follows from its run id, with no lookup.
+ */
+export function newRunId(trigger?: 'schedule'): string {
+  return `${trigger === 'schedule' ? 's' : 'r'}${Date.now().toString(36)}${randomBytes(5).toString('hex')}`;
 }
+
+export const isScheduledRunId = (runId: string): boolean => runId.startsWith('s');

@@ -38,6 +38,10 @@ export function createKeys(prefix: string) {
     },
     /** Cached LLM results, by step, model and content hash. */
     llmCache: (hash: string) => `${prefix}:llm:${hash}`,
+    /** A user's schedules: one hash, field = pipeline id, value = the schedule as JSON. */
+    schedules: (userId: string) => `${prefix}:schedules:{${userId}}`,
+    /** Users who have at least one schedule, for listing them all. */
+    scheduledUsers: `${prefix}:schedules:users`,
     progress(userId: string) {
       const base = `${prefix}:progress:{${userId}}`;
       return { events: `${base}:events`, snapshot: `${base}:snapshot` };

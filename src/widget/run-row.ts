@@ -1,4 +1,4 @@
-import { formatCount, formatDeleted, formatEta, formatWaiting } from '../client/format.js';
+import { formatCount, formatDeleted, formatEta, formatSyncTimes, formatWaiting } from '../client/format.js';
 import { runProgress } from '../client/selectors.js';
 import type { ItemFailure, RunView } from '../client/types.js';
 import { h, setAttribute, setText } from './dom.js';
@@ -64,6 +64,16 @@ export class RunRow {
     else if (run.status === 'cancelled') parts.push('cancelled');
     else if (run.waiting) parts.push(formatWaiting(run.waiting));
     else parts.push(formatEta(run.etaSeconds) ?? 'estimating time left…');
+    if (run.status !== 'running' && run.schedule) {
+      const { nextRunAt, status, reason } = run.schedule;
+      const times = {
+        ...(nextRunAt ? { nextRunAt } : {}),
+        ...(run.status === 'completed' && run.finishedAt ? { lastSyncedAt: run.finishedAt } : {}),
+        ...(status === 'paused' ? { paused: reason ?? '' } : {}),
+      };
+      const text = formatSyncTimes(times, Date.now());
+      if (text) parts.push(text);
+    }
     setText(this.summary, parts.join(' · '));
 
     setText(this.figures.processed, formatCount(run.counts.processed));
