@@ -9,9 +9,8 @@
  *    200, and cost one request each;
  * 2. on incremental syncs, the repo-wide comment listing with `since`: editing a comment does not
  *    change its issue's updated_at, so threads with a comment edited since are read again here.
- * A thread is always read whole, so a re-read drops deleted comments. GitHub has no feed of
- * deletions: a deleted comment is reflected only when its thread is next read (the issue is
- * updated, or a comment in it is added or edited).
+ * A thread is always read whole, so a re-read drops deleted comments. A deleted comment leaves the
+ * issue's updated_at alone but lowers its comment count, which step 1 compares too.
  * The issues endpoint lists pull requests too; those are dropped (the `pulls` stream has them).
  * A rate limit while reading threads keeps the issues finished before it (see checkpoint.ts).
  */
