@@ -9,7 +9,7 @@ import { API, failuresOf, fixture, makeContext, readAll, recordsOf, rejection } 
 const newStreams = () => createGithubConnector({ perPage: 3, retry: { retries: 1, baseDelayMs: 1 } }).streams;
 let { issues, repositories } = newStreams();
 beforeEach(() => ({ issues, repositories } = newStreams()));
-const listQuery = { state: 'all', sort: 'updated', direction: 'desc', per_page: '3' };
+const listQuery = { state: 'all', sort: 'created', direction: 'asc', per_page: '3' };
 const app = () => makeContext({ repos: ['acme/app'] });
 
 /** Headers GitHub sends on every REST answer. */
@@ -146,7 +146,7 @@ describe('missing repositories and odd answers', () => {
 
   it('5xx is retried in process a small number of times, then fails the page', async () => {
     nock(API).get('/repos/acme/app/issues').query(listQuery).reply(502, 'Bad Gateway').get('/repos/acme/app/issues').query(listQuery).reply(200, []);
-    expect(await issues.read(app(), undefined)).toEqual({ records: [] });
+    expect(await issues.read(app(), undefined)).toEqual({ records: [], watermark: expect.stringMatching(/Z$/) });
 
     nock(API).get('/repos/acme/app/issues').query(listQuery).twice().reply(503, { message: 'Service Unavailable' });
     const error = await rejection(issues.read(app(), undefined));

@@ -163,7 +163,7 @@ describe('baseUrl', () => {
     const gheIssue = { ...issue, comments_url: `${GHE}/api/v3/repos/acme/app/issues/39/comments` };
     const scope = nock(GHE)
       .get('/api/v3/repos/acme/app/issues')
-      .query({ state: 'all', sort: 'updated', direction: 'desc', per_page: '1' })
+      .query({ state: 'all', sort: 'created', direction: 'asc', per_page: '1' })
       .reply(200, [gheIssue], { link: `<${GHE}/api/v3/repositories/7/issues?state=all&per_page=1&page=2>; rel="next"` })
       .get('/api/v3/repositories/7/issues')
       .query({ state: 'all', per_page: '1', page: '2' })
@@ -198,7 +198,7 @@ describe('the connector object', () => {
   it('exposes typed source factories that validate params', () => {
     const connector = createGithubConnector();
     const source = connector.issues({ repos: ['acme/app'] });
-    expect(source).toMatchObject({ connector: 'github', stream: 'issues', changeFeed: 'since', params: { repos: ['acme/app'] } });
+    expect(source).toMatchObject({ connector: 'github', stream: 'issues', changeFeed: 'full', fullListing: true, params: { repos: ['acme/app'] } });
     expect(connector.files().changeFeed).toBe('full');
     expect(() => connector.pulls({ repos: ['no-slash'] })).toThrow(/owner\/name/);
     expect(() => createGithubConnector({ perPage: 500 })).toThrow(/perPage/);

@@ -1,21 +1,25 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createGithubConnector, type GithubIssue } from '../connectors/github/index.js';
+import type { Page } from '../src/connector/index.js';
 import { API, MemoryState, failuresOf, fixture, makeContext, readAll, recordsOf } from '../connectors/github/fixtures/harness.js';
 
 const connector = createGithubConnector({ perPage: 3, retry: { retries: 0, baseDelayMs: 1 } });
 const { issues, pulls } = connector.streams;
 
 const SINCE = '2024-03-01T00:00:00Z';
-const listQuery = { state: 'all', sort: 'updated', direction: 'desc', per_page: '3' };
+const listQuery = { state: 'all', sort: 'created', direction: 'asc', per_page: '3' };
+const pullsQuery = listQuery;
 
 /** A Link header as GitHub writes it: pages of /repositories/{id}/issues, not of the URL we asked for. */
 function issuesLink(rels: Record<string, number>): string {
   return Object.entries(rels)
-    .map(([rel, page]) => `<${API}/repositories/1296269/issues?state=all&sort=updated&direction=desc&since=${encodeURIComponent(SINCE)}&per_page=3&page=${page}>; rel="${rel}"`)
+    .map(([rel, page]) => `<${API}/repositories/1296269/issues?state=all&sort=created&direction=asc&per_page=3&page=${page}>; rel="${rel}"`)
     .join(', ');
 }
-const pageQuery = (page: number) => ({ ...listQuery, since: SINCE, page: String(page) });
+const pageQuery = (page: number) => ({ ...listQuery, page: String(page) });
+/** The newest watermark of a run: what the runtime passes as `since` to the next run once this one completed. */
+const sinceAfter = (pages: Page<unknown>[]) => pages.map((page) => page.watermark).filter(Boolean).sort().at(-1);
 /** The repo-wide comment listing read after the issues on incremental syncs, for edited comments. */
 const editsQuery = { since: SINCE, sort: 'updated', direction: 'asc', per_page: '3' };
 
@@ -24,10 +28,10 @@ afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
 describe('github.issues', () => {
-  it('follows Link headers over 3 pages, drops pull requests, attaches comments, reports the max updated_at', async () => {
+  it('follows Link headers over 3 pages, drops pull requests, attaches comments, stamps pages with the start of the run', async () => {
     const scope = nock(API)
       .get('/repos/acme/app/issues')
-      .query({ ...listQuery, since: SINCE })
+      .query(listQuery)
       .reply(200, fixture('issues-page-1'), { link: issuesLink({ next: 2, last: 3 }) })
       .get('/repositories/1296269/issues')
       .query(pageQuery(2))
@@ -74,9 +78,11 @@ describe('github.issues', () => {
     expect(records[1]!.data).toMatchObject({ author: null, body: '', comments: [] });
     expect(records[2]!.data.comments).toEqual([{ author: null, body: '+1, my eyes hurt', createdAt: '2024-04-30T16:45:00Z' }]);
 
-    expect(pages.map((page) => page.watermark)).toEqual(['2024-05-03T10:00:00Z', '2024-04-30T16:45:00Z', '2024-04-01T09:00:00Z', undefined]);
-    const watermarks = pages.flatMap((page) => (page.watermark ? [Date.parse(page.watermark)] : []));
-    expect(new Date(Math.max(...watermarks)).toISOString()).toBe('2024-05-03T10:00:00.000Z');
+    // Every listing page is stamped with the run's start (capped, see below); the empty comment listing has none.
+    const [w1, w2, w3, w4] = pages.map((page) => page.watermark);
+    expect(w1).toMatch(/Z$/);
+    expect([w2, w3, w4]).toEqual([w1, w1, undefined]);
+    expect(Date.parse(w1!)).toBeLessThanOrEqual(Date.now() - 4 * 60_000);
     expect(failuresOf(pages)).toEqual([]);
   });
 
@@ -114,10 +120,14 @@ describe('github.issues', () => {
     const first = await readAll(issues, makeContext({ repos: ['acme/app'] }, { state }));
     expect(recordsOf(first)).toHaveLength(2);
 
+    const since = sinceAfter(first);
     const conditional = nock(API, { reqheaders: { 'if-none-match': etag } }).get('/repos/acme/app/issues').query(listQuery).reply(304, '', { etag });
-    const second = await readAll(issues, makeContext({ repos: ['acme/app'] }, { state }));
+    // Then the comment listing, for comments edited since the first sync: none.
+    const edits = nock(API).get('/repos/acme/app/issues/comments').query({ ...editsQuery, since }).reply(200, []);
+    const second = await readAll(issues, makeContext({ repos: ['acme/app'] }, { state, since }));
     conditional.done();
-    expect(second).toEqual([{ records: [], unchanged: 2 }]);
+    edits.done();
+    expect(second).toEqual([{ records: [], unchanged: 2, unchangedIds: ['issue:acme/app#39', 'issue:acme/app#38'], watermark: since, nextCursor: expect.any(String) }, { records: [] }]);
   });
 
   it('after a 304 still walks on to the next page it stored', async () => {
@@ -125,7 +135,7 @@ describe('github.issues', () => {
     const link = issuesLink({ next: 2, last: 2 });
     nock(API)
       .get('/repos/acme/app/issues')
-      .query({ ...listQuery, since: SINCE })
+      .query(listQuery)
       .reply(200, fixture('issues-page-3'), { etag: '"p1"', link })
       .get('/repositories/1296269/issues')
       .query(pageQuery(2))
@@ -133,22 +143,22 @@ describe('github.issues', () => {
       .get('/repos/acme/app/issues/comments')
       .query(editsQuery)
       .reply(200, [], { etag: '"c1"' });
-    await readAll(issues, makeContext({ repos: ['acme/app'] }, { state, since: SINCE }));
+    const since = sinceAfter(await readAll(issues, makeContext({ repos: ['acme/app'] }, { state, since: SINCE })));
 
     const scope = nock(API)
       .get('/repos/acme/app/issues')
-      .query({ ...listQuery, since: SINCE })
+      .query(listQuery)
       .matchHeader('if-none-match', '"p1"')
       .reply(304)
       .get('/repositories/1296269/issues')
       .query(pageQuery(2))
       .matchHeader('if-none-match', '"p2"')
       .reply(304)
+      // A new `since`: the comment listing is another URL, asked unconditionally.
       .get('/repos/acme/app/issues/comments')
-      .query(editsQuery)
-      .matchHeader('if-none-match', '"c1"')
-      .reply(304);
-    const pages = await readAll(issues, makeContext({ repos: ['acme/app'] }, { state, since: SINCE }));
+      .query({ ...editsQuery, since })
+      .reply(200, []);
+    const pages = await readAll(issues, makeContext({ repos: ['acme/app'] }, { state, since }));
     scope.done();
     expect(pages.map((page) => page.unchanged ?? 0)).toEqual([1, 0, 0]);
     expect(recordsOf(pages)).toEqual([]);
@@ -177,29 +187,33 @@ describe('github.issues', () => {
 });
 
 describe('github.pulls', () => {
-  it('maps merged from merged_at, and stops at the first page reaching back past since', async () => {
+  it('maps merged from merged_at, and lists every page whatever since is (a full listing)', async () => {
     const since = '2024-04-10T00:00:00Z';
     const scope = nock(API)
       .get('/repos/acme/app/pulls')
-      .query(listQuery)
-      // The next page exists, but everything on it is older than #35: never requested.
-      .reply(200, fixture('pulls'), { link: `<${API}/repositories/1296269/pulls?state=all&sort=updated&direction=desc&per_page=3&page=2>; rel="next"` });
+      .query(pullsQuery)
+      .reply(200, fixture('pulls'), { link: `<${API}/repositories/1296269/pulls?state=all&sort=created&direction=asc&per_page=3&page=2>; rel="next"` })
+      .get('/repositories/1296269/pulls')
+      .query({ ...pullsQuery, page: '2' })
+      .reply(200, []);
     const pages = await readAll(pulls, makeContext({ repos: ['acme/app'] }, { since }));
     scope.done();
-    expect(pages).toHaveLength(1);
+    expect(pages).toHaveLength(2);
     expect(recordsOf(pages).map((record) => [record.id, record.data.merged, record.data.author])).toEqual([
       ['pull:acme/app#41', false, 'hubot'],
       ['pull:acme/app#36', true, 'dependabot[bot]'],
+      ['pull:acme/app#35', false, 'monalisa'],
     ]);
-    expect(pages[0]!.watermark).toBe('2024-05-02T18:30:00Z');
+    expect(Date.parse(pages[0]!.watermark!)).toBeLessThanOrEqual(Date.now() - 4 * 60_000);
   });
 
   it('shares the ETag handling of issues', async () => {
     const state = new MemoryState();
-    nock(API).get('/repos/acme/app/pulls').query(listQuery).reply(200, fixture('pulls'), { etag: '"pl"' });
-    await readAll(pulls, makeContext({ repos: ['acme/app'] }, { state }));
-    nock(API).get('/repos/acme/app/pulls').query(listQuery).matchHeader('if-none-match', '"pl"').reply(304);
-    const pages = await readAll(pulls, makeContext({ repos: ['acme/app'] }, { state }));
-    expect(pages).toEqual([{ records: [], unchanged: 3 }]);
+    nock(API).get('/repos/acme/app/pulls').query(pullsQuery).reply(200, fixture('pulls'), { etag: '"pl"' });
+    const since = sinceAfter(await readAll(pulls, makeContext({ repos: ['acme/app'] }, { state })));
+    const scope = nock(API).get('/repos/acme/app/pulls').query(pullsQuery).matchHeader('if-none-match', '"pl"').reply(304);
+    const pages = await readAll(pulls, makeContext({ repos: ['acme/app'] }, { state, since }));
+    scope.done();
+    expect(pages).toEqual([{ records: [], unchanged: 3, unchangedIds: ['pull:acme/app#41', 'pull:acme/app#36', 'pull:acme/app#35'], watermark: since }]);
   });
 });

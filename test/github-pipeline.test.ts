@@ -8,7 +8,7 @@ import { deletePrefix, uniquePrefix } from './support/redis.js';
 import { waitForRun } from './support/wait.js';
 
 const API = 'https://api.github.test';
-const listQuery = { state: 'all', sort: 'updated', direction: 'desc', per_page: '100' };
+const listQuery = { state: 'all', sort: 'created', direction: 'asc', per_page: '100' };
 
 let sluice: Sluice | undefined;
 let prefix = '';

@@ -2,11 +2,16 @@
  * Conditional list pages (issues, pulls): the ETag of each page URL is kept in ConnectorState
  * with what the page produced, so a 304 (free: it does not count against the rate limit)
  * still tells the run how many records were unchanged and where the next page is.
+ *
+ * A page of a full listing (`listing` given) also keeps the ids it held and the run that read it:
+ * a 304 reports those ids as unchanged, so a sweep keeps them. Its ETag is sent only when that run
+ * is no later than `since`, the watermark of the last completed run: a page read by a run that
+ * failed (its records may never have reached the sink) is read again in full.
  */
 import type { ConnectorState, ItemFailure, SourceRecord } from 'sluice';
 import type { GithubApi } from './client.js';
 
-// Keys carry `since`, so old ones pile up with each sync; a week covers any sane sync interval.
+// Keys of the comment listing carry `since`, so old ones pile up with each sync; a week covers any sane sync interval.
 const ETAG_TTL_S = 7 * 24 * 3600;
 
 interface StoredPage {
@@ -14,15 +19,28 @@ interface StoredPage {
   /** Records the page produced. */
   count: number;
   next?: string;
-  /** Oldest updated_at on the page, for streams that stop at `since` (pulls). */
-  oldest?: string;
+  /** Full listings: ids on the page (records and unchanged ids) and the stamp of the run that read it. */
+  ids?: string[];
+  stamp?: string;
+}
+
+/** A page of a full listing: `stamp` is the reading run's, `since` the last completed run's. */
+export interface ListingRun {
+  stamp: string;
+  since: string | undefined;
+}
+
+/** Was `stamp` set by a run that has completed? */
+export function isTrusted(stamp: string, since: string | undefined): boolean {
+  return since !== undefined && Date.parse(stamp) <= Date.parse(since);
 }
 
 export interface BuiltPage<T> {
   records: SourceRecord<T>[];
   failures: ItemFailure[];
   watermark?: string;
-  oldest?: string;
+  /** Ids on the page known unchanged, not sent again. */
+  unchangedIds?: string[];
   /** The page was cut short (a rate limit) or has items a 304 must not hide: do not remember its ETag. */
   partial?: boolean;
 }
@@ -41,21 +59,25 @@ export async function readConditionalPage<T>(
   state: ConnectorState,
   url: string,
   build: (data: unknown) => Promise<BuiltPage<T>>,
+  listing?: ListingRun,
 ): Promise<ConditionalPage<T>> {
   const key = etagKey(url);
-  const stored = parseStored(await state.get(key));
+  let stored = parseStored(await state.get(key));
+  if (listing && !(stored?.ids && stored.stamp && isTrusted(stored.stamp, listing.since))) stored = undefined;
   const response = await api.get(url, { etag: stored?.etag });
   if (response.notModified) {
-    return { records: [], failures: [], unchanged: stored?.count ?? 0, next: stored?.next, oldest: stored?.oldest };
+    if (listing && stored?.ids) return { records: [], failures: [], unchanged: stored.ids.length, unchangedIds: stored.ids, next: stored.next };
+    return { records: [], failures: [], unchanged: stored?.count ?? 0, next: stored?.next };
   }
   const page = await build(response.data);
   // Only a page read in full is remembered: a later 304 must never hide an item we failed to read.
   if (response.etag && page.failures.length === 0 && !page.partial) {
-    const value: StoredPage = { etag: response.etag, count: page.records.length, next: response.next, oldest: page.oldest };
+    const value: StoredPage = { etag: response.etag, count: page.records.length, next: response.next };
+    if (listing) Object.assign(value, { ids: [...page.records.map((record) => record.id), ...(page.unchangedIds ?? [])], stamp: listing.stamp });
     await state.set(key, JSON.stringify(value), ETAG_TTL_S);
   }
   const { partial: _partial, ...rest } = page;
-  return { ...rest, next: response.next };
+  return { ...rest, ...(rest.unchangedIds?.length ? { unchanged: rest.unchangedIds.length } : {}), next: response.next };
 }
 
 function parseStored(value: string | undefined): StoredPage | undefined {

@@ -1,12 +1,16 @@
 /**
- * `issues`: issues of each repo updated since the last sync, with their comments. Per repo:
- * 1. the issues listing with `since`, newest update first; each issue with comments costs one
- *    more request for its thread;
+ * `issues`: every issue of each repo, with its comments: a full listing, so an issue deleted at
+ * GitHub (which has no feed of deletions) is removed from the sink. Per repo:
+ * 1. the whole issues listing, oldest created first (a new issue changes only the last page), each
+ *    page asked conditionally: a 304 is free and reports the ids the page held as unchanged. On a
+ *    page answered 200, an issue whose updated_at and comment count match what a completed run
+ *    delivered is reported unchanged without reading its thread; any other issue with comments
+ *    costs one more request for its thread. Deleting an issue shifts the later pages: they answer
+ *    200, and cost one request each;
  * 2. on incremental syncs, the repo-wide comment listing with `since`: editing a comment does not
  *    change its issue's updated_at, so threads with a comment edited since are read again here.
- * A thread is always read whole, so a re-read drops deleted comments. GitHub has no feed of
- * deletions: a deleted comment is reflected only when its thread is next read (the issue is
- * updated, or a comment in it is added or edited).
+ * A thread is always read whole, so a re-read drops deleted comments. A deleted comment leaves the
+ * issue's updated_at alone but lowers its comment count, which step 1 compares too.
  * The issues endpoint lists pull requests too; those are dropped (the `pulls` stream has them).
  * A rate limit while reading threads keeps the issues finished before it (see checkpoint.ts).
  */
@@ -14,7 +18,7 @@ import { z } from 'zod';
 import type { ConnectorState, ItemFailure, SourceRecord, StreamDefinition } from 'sluice';
 import { keepOrThrow, mapUntilRateLimit } from '../checkpoint.js';
 import { REQUESTS_IN_FLIGHT, type ClientFor, type GithubApi } from '../client.js';
-import { readConditionalPage, type BuiltPage } from '../conditional.js';
+import { isTrusted, readConditionalPage, type BuiltPage, type ListingRun } from '../conditional.js';
 import { isStatus } from '../errors.js';
 import { recordId, toComment, toIssue } from '../mappers.js';
 import type { GithubComment, GithubIssue } from '../models.js';
@@ -36,11 +40,33 @@ const position = z.object({
 });
 type Position = z.infer<typeof position>;
 
-type Thread = { record?: SourceRecord<GithubIssue>; failure?: ItemFailure };
+type Thread = { record?: SourceRecord<GithubIssue>; failure?: ItemFailure; unchangedId?: string };
+
+/**
+ * What completed runs delivered, per repo: issue number to [updated_at and comment count, stamp of
+ * the delivering run]. Trusted only when the stamp is no later than `since` (see delivered.ts).
+ */
+const knownIssues = z.record(z.string(), z.tuple([z.string(), z.string()]));
+type KnownIssues = z.infer<typeof knownIssues>;
+const knownKey = (repo: RepoRef) => `issues:${repo.fullName}`;
+
+async function loadKnown(state: ConnectorState, repo: RepoRef): Promise<KnownIssues> {
+  try {
+    const parsed = knownIssues.safeParse(JSON.parse((await state.get(knownKey(repo))) ?? '{}'));
+    return parsed.success ? parsed.data : {};
+  } catch {
+    // Unreadable: trust nothing, every thread is read again.
+    return {};
+  }
+}
+
+/** What decides whether a thread must be read again; the comment count catches a deleted comment. */
+const versionOf = (issue: RawIssue, withComments: boolean) => `${issue.updated_at}|${withComments ? issue.comments : '-'}`;
 
 export function issuesStream(clientFor: ClientFor): StreamDefinition<GithubIssue, IssuesParams> {
   return {
-    changeFeed: 'since',
+    changeFeed: 'full',
+    fullListing: true,
     params,
     async read(context, cursor) {
       const api = await clientFor(context);
@@ -52,16 +78,19 @@ export function issuesStream(clientFor: ClientFor): StreamDefinition<GithubIssue
         context,
         cursor,
         position,
-        async readRepo(repo, at): Promise<RepoStep<GithubIssue, Position>> {
-          // Sorted by last update, newest first: an issue updated mid-sync moves to page 1 and shifts
-          // the others down, so pages repeat an item rather than skip one; the next sync picks it up.
+        async readRepo(repo, at, run): Promise<RepoStep<GithubIssue, Position>> {
           const url =
-            at?.url ??
-            api.url(`${repoPath(repo)}/issues`, { state: 'all', sort: 'updated', direction: 'desc', since, per_page: api.options.perPage });
+            at?.url ?? api.url(`${repoPath(repo)}/issues`, { state: 'all', sort: 'created', direction: 'asc', per_page: api.options.perPage });
           const skip = at?.skip ?? 0;
           const edits = at?.edits === true;
-          const page = await readPage(api, state, url, skip, (data) =>
-            edits && since ? editedThreads(api, repo, data, url, since, skip) : listedThreads(api, repo, data, url, skip, withComments),
+          const listing = { stamp: run.until, since };
+          const page = await readPage(
+            api,
+            state,
+            url,
+            skip,
+            (data) => (edits && since ? editedThreads(api, repo, data, url, since, skip) : listedThreads(api, state, repo, data, url, skip, withComments, listing)),
+            edits ? undefined : listing,
           );
           let next: Position | undefined;
           if (page.resumeAt !== undefined) next = { url, ...(edits ? { edits: true as const } : {}), skip: page.resumeAt };
@@ -70,7 +99,9 @@ export function issuesStream(clientFor: ClientFor): StreamDefinition<GithubIssue
             const comments = api.url(`${repoPath(repo)}/issues/comments`, { since, sort: 'updated', direction: 'asc', per_page: api.options.perPage });
             next = { url: comments, edits: true };
           }
-          return { records: page.records, failures: page.failures, unchanged: page.unchanged, watermark: page.watermark, next };
+          // A listing page is stamped with the run's start: once the run completes, what it read is trusted.
+          const watermark = edits ? page.watermark : run.until;
+          return { records: page.records, failures: page.failures, unchanged: page.unchanged, unchangedIds: page.unchangedIds, watermark, next };
         },
       });
     },
@@ -86,25 +117,69 @@ interface ThreadsPage extends BuiltPage<GithubIssue> {
  * One page, conditionally; a page resumed after a rate limit is read again in full (its ETag was
  * not kept) and its first `skip` items are not read again.
  */
-async function readPage(api: GithubApi, state: ConnectorState, url: string, skip: number, build: (data: unknown) => Promise<ThreadsPage>) {
+async function readPage(
+  api: GithubApi,
+  state: ConnectorState,
+  url: string,
+  skip: number,
+  build: (data: unknown) => Promise<ThreadsPage>,
+  listing: ListingRun | undefined,
+) {
   if (skip > 0) {
     const response = await api.getFresh(url);
-    return { ...(await build(response.data)), next: response.next, unchanged: undefined };
+    const built = await build(response.data);
+    return { ...built, next: response.next, unchanged: built.unchangedIds?.length || undefined };
   }
   let resumeAt: number | undefined;
-  const page = await readConditionalPage(api, state, url, async (data) => {
-    const built = await build(data);
-    resumeAt = built.resumeAt;
-    return built;
-  });
+  const page = await readConditionalPage(
+    api,
+    state,
+    url,
+    async (data) => {
+      const built = await build(data);
+      resumeAt = built.resumeAt;
+      return built;
+    },
+    listing,
+  );
   return { ...page, resumeAt };
 }
 
-/** Threads of an issues page, from `skip` on. */
-async function listedThreads(api: GithubApi, repo: RepoRef, data: unknown, url: string, skip: number, withComments: boolean): Promise<ThreadsPage> {
+/**
+ * Threads of an issues page, from `skip` on: those a completed run delivered as they are now are
+ * unchanged ids; the others are read. What was read is remembered, stamped with this run.
+ */
+async function listedThreads(
+  api: GithubApi,
+  state: ConnectorState,
+  repo: RepoRef,
+  data: unknown,
+  url: string,
+  skip: number,
+  withComments: boolean,
+  listing: ListingRun,
+): Promise<ThreadsPage> {
   const issues = parseList(rawIssue, data, api.endpoint(url)).filter((item) => item.pull_request == null);
-  const page = await readThreads(issues.slice(skip), (issue) => readThread(api, repo, withComments ? issue : { ...issue, comments: 0 }), skip);
-  return { ...page, watermark: latest(page.records.map((record) => record.data.updatedAt)) };
+  const known = await loadKnown(state, repo);
+  const page = await readThreads(
+    issues.slice(skip),
+    async (issue): Promise<Thread> => {
+      const entry = known[issue.number];
+      if (entry && entry[0] === versionOf(issue, withComments) && isTrusted(entry[1], listing.since)) return { unchangedId: recordId.issue(repo.fullName, issue.number) };
+      return readThread(api, repo, withComments ? issue : { ...issue, comments: 0 });
+    },
+    skip,
+  );
+  const read = new Set(page.records.map((record) => record.data.number));
+  const delivered = issues.filter((issue) => read.has(issue.number));
+  if (delivered.length > 0) {
+    // Pages of one repo are read one after another, so this read-modify-write loses nothing; a lost
+    // update would only make a thread look new.
+    const latestKnown = await loadKnown(state, repo);
+    for (const issue of delivered) latestKnown[issue.number] = [versionOf(issue, withComments), listing.stamp];
+    await state.set(knownKey(repo), JSON.stringify(latestKnown));
+  }
+  return page;
 }
 
 /**
@@ -130,6 +205,7 @@ async function readThreads<T>(items: T[], read: (item: T) => Promise<Thread>, sk
   return {
     records: done.flatMap((thread) => (thread.record ? [thread.record] : [])),
     failures: done.flatMap((thread) => (thread.failure ? [thread.failure] : [])),
+    unchangedIds: done.flatMap((thread) => (thread.unchangedId ? [thread.unchangedId] : [])),
     ...(limited ? { partial: true, resumeAt: skip + done.length } : {}),
   };
 }
