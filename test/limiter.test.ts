@@ -108,6 +108,33 @@ describe('distributed limiter', () => {
     expect(await limiter.tryAcquire('llm:m', 0, backlog)).toMatchObject({ granted: true });
   });
 
+  it('reserves a slot ahead in one call: the caller sleeps once until it, and a later caller gets the next one', async () => {
+    const { limiter } = limiterFor({ rpm: 600 }, { pace: 1, burstSeconds: 0.1 }); // one request every 100 ms
+    const first = await limiter.tryAcquire('llm:m', 0, undefined, 1000);
+    const second = await limiter.tryAcquire('llm:m', 0, undefined, 1000);
+    const third = await limiter.tryAcquire('llm:m', 0, undefined, 1000);
+    expect([first.granted, second.granted, third.granted]).toEqual([true, true, true]);
+    if (!first.granted || !second.granted || !third.granted) return;
+    expect(first.waitMs).toBe(0);
+    // Each slot follows the one before by the refill time of one request (less the time between calls).
+    expect(third.at - second.at).toBeGreaterThanOrEqual(99);
+    expect(second.waitMs).toBeGreaterThan(0);
+    // Nobody may reserve further ahead than asked: the wait comes back instead.
+    const tooFar = await limiter.tryAcquire('llm:m', 0, undefined, 50);
+    expect(tooFar).toMatchObject({ granted: false, reason: 'rate' });
+  });
+
+  it('while a better-priority caller waits its turn, the others reserve only a quarter as far ahead', async () => {
+    const { limiter } = limiterFor({ rpm: 60 }, { pace: 1, burstSeconds: 1 }); // one request a second
+    await limiter.tryAcquire('llm:m', 0);
+    // The newcomer would wait ~1 s; allowed only 500 ms ahead, it is refused and registers.
+    expect(await limiter.tryAcquire('llm:m', 0, { priority: 1, ticket: 'newcomer' }, 500)).toMatchObject({ granted: false });
+    // A backlog caller allowed 2 s ahead may now reserve only 500 ms ahead: refused too.
+    expect(await limiter.tryAcquire('llm:m', 0, { priority: 9, ticket: 'backlog' }, 2000)).toMatchObject({ granted: false });
+    // The newcomer comes back and takes the slot.
+    expect(await limiter.tryAcquire('llm:m', 0, { priority: 1, ticket: 'newcomer-again' }, 2000)).toMatchObject({ granted: true });
+  });
+
   it('many callers in two processes never exceed the budget in any one-second window', async () => {
     prefix = uniquePrefix('limiter-procs');
     used.push(prefix);

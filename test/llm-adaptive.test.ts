@@ -53,7 +53,7 @@ describe('adaptive limits', () => {
   it('a 429 pauses the key for every worker, uses no attempt, and the limits in its headers replace wrong configured ones', async () => {
     // The provider allows 14 requests a minute (a burst of 14, then one every 4.3 s); the config claims 6000.
     // 16 calls go out together before any answer (slow answers) so the first wave overruns it.
-    mock = await startMockLlm({ rpm: 14, latencyMs: 300 });
+    mock = await startMockLlm({ rpm: 14, latencyMs: 300, faithful: false });
     const s = twoWorkers(16, 1, 6000);
     const run = await waitForRun(s, 'u1', (await s.startRun('adapt', { userId: 'u1' })).runId);
     // With a single attempt per shard, the run can only complete if the 429s spent none.

@@ -67,6 +67,9 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
   /** Runs one request under the limiter and turns the provider's answer into a limiter outcome. */
   async function limited<T>(ref: ModelRef, reserve: number, send: () => Promise<{ value: T; charged: number; headers: Headers }>): Promise<T> {
     const key = ref.limiterKey ?? `${ref.provider}:${ref.model}`;
+    // The SDK loads before budget is taken: a slot spent waiting on an import would send late,
+    // bunched with the next slots, and a server that holds one second's share answers 429.
+    await client(ref.provider);
     await limiter.acquire(key, reserve, maxWait, ref.priority ?? 0);
     try {
       const { value, charged, headers } = await send();

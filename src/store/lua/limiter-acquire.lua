@@ -6,7 +6,9 @@
 -- ARGV[8] pacing factor (share of the limit we aim for, e.g. 0.97)
 -- ARGV[9] circuit cooldown (ms) for a half-open probe
 -- ARGV[10] priority (lower goes first; 0 = takes no part in priorities)  ARGV[11] ticket id
--- Returns { 1, serverTimeMs, '' } when granted; { 0, waitMs, reason } to wait (reason: rate, paused, circuit, day);
+-- ARGV[12] how far ahead (ms) a rate wait may be reserved (0: grant only now)
+-- Returns { 1, slotTimeMs, waitMs } when granted: the caller sends at slotTimeMs (now, or up to ARGV[12] later,
+-- already paid for, so it sleeps once and never asks again); { 0, waitMs, reason } to wait (reason: rate, paused, circuit, day);
 -- { -1, limit, 'too_large' } when the request can never fit the per-minute token budget.
 -- Buckets refill continuously (per millisecond), so work is paced per second, not in per-minute bursts.
 -- Effective limits are the configured ones, lowered by what the provider's headers or 429s taught us.
@@ -61,6 +63,10 @@ if circuitUntil > now then return { 0, circuitUntil - now, 'circuit' } end
 -- This is what makes the budget, not just worker slots, go to a new user's first batches first.
 local priority = tonumber(ARGV[10])
 local ticket = ARGV[11]
+local ahead = tonumber(ARGV[12] or '0')
+-- While a better-priority caller waits its turn, the others may reserve only a short way ahead, so
+-- the reserved horizon drains and the better one finds a slot when it comes back.
+local yielding = false
 local function register(waitMs)
   if priority > 0 then
     redis.call('ZADD', KEYS[2], priority, ticket)
@@ -76,8 +82,12 @@ if priority > 0 then
     local expires = tonumber(redis.call('HGET', KEYS[3], head[1]) or '0')
     if expires >= now then
       if tonumber(head[2]) < priority and head[1] ~= ticket then
-        register(50)
-        return { 0, 50, 'rate' }
+        if ahead <= 0 then
+          register(50)
+          return { 0, 50, 'rate' }
+        end
+        yielding = true
+        ahead = ahead / 4
       end
       break
     end
@@ -93,6 +103,7 @@ local last = tonumber(h[3] or tostring(now))
 local elapsed = math.max(0, now - last)
 local r = tonumber(h[1] or tostring(rCap))
 local t = tonumber(h[2] or tostring(tCap))
+-- Reserved slots leave the buckets in debt (negative); a full bucket holds only `burst` seconds.
 if rpm > 0 then r = math.min(rCap, r + elapsed * rpm / 60000) end
 if tpm > 0 then t = math.min(tCap, t + elapsed * tpm / 60000) end
 
@@ -113,12 +124,14 @@ if rpm > 0 and r < 1 then wait = math.max(wait, (1 - r) * 60000 / rpm) end
 -- A request larger than a full bucket goes when the bucket is full, leaving it in debt.
 local need = math.min(want, tCap)
 if tpm > 0 and t < need then wait = math.max(wait, (need - t) * 60000 / tpm) end
-if wait > 0 then
+if wait > ahead or (wait > 0 and ahead <= 0) then
   redis.call('HSET', key, 'r', r, 't', t, 'ts', now)
   redis.call('PEXPIRE', key, 86400000)
-  register(math.ceil(wait))
+  -- A yielding caller is not the one others should make room for.
+  if not yielding then register(math.ceil(wait)) end
   return { 0, math.ceil(wait), 'rate' }
 end
+wait = math.ceil(wait)
 
 -- After an open circuit's cooldown, one caller goes through as a probe; the others wait for its answer.
 if failures > 0 and circuitUntil > 0 then
@@ -132,4 +145,4 @@ if priority > 0 then
   redis.call('ZREM', KEYS[2], ticket)
   redis.call('HDEL', KEYS[3], ticket)
 end
-return { 1, now, '' }
+return { 1, now + wait, tostring(wait) }

@@ -31,7 +31,9 @@ if outcome == 'rate_limited' then
   local untilMs = now + tonumber(ARGV[4])
   local paused = tonumber(redis.call('HGET', key, 'pausedUntil') or '0')
   if untilMs > paused then redis.call('HSET', key, 'pausedUntil', untilMs) end
-  redis.call('HSET', key, 'r', 0, 't', 0, 'ts', untilMs)
+  -- Slots already reserved ahead stay owed (a bucket in debt is not forgiven).
+  local b = redis.call('HMGET', key, 'r', 't')
+  redis.call('HSET', key, 'r', math.min(0, tonumber(b[1] or '0')), 't', math.min(0, tonumber(b[2] or '0')), 'ts', untilMs)
   if ARGV[5] == '' and ARGV[6] == '' then
     -- No limits in the headers: cut what we aim for, fast. It recovers slowly on success (limiter.ts).
     local cut = tonumber(ARGV[10])
