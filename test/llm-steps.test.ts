@@ -78,6 +78,13 @@ describe('LLM steps', () => {
     expect(bad.counts).toMatchObject({ processed: 0, failed: 4 });
     const failure = (await s.events('u2')).find((e) => e.type === 'item.failed');
     expect(failure?.type === 'item.failed' && failure.item.reason).toMatch(/^extract: LlmRequestError: 3 tries, answer (is not JSON|does not match the schema)/);
+
+    // Invalid answers were not cached: with the provider healthy again, the same content is asked again and passes.
+    mock.setOptions({ invalidJson: 0 });
+    const before = mock.stats().ok;
+    const healed = await waitForRun(s, 'u3', (await s.startRun('ext-other', { userId: 'u3' })).runId);
+    expect(healed.counts).toMatchObject({ processed: 4, failed: 0 });
+    expect(mock.stats().ok - before).toBe(4);
   });
 
   it('embed batches chunks into few requests and splits a long document by tokens', async () => {

@@ -52,7 +52,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
   };
   const price = (ref: ModelRef) => providerConfig(ref.provider).prices?.[ref.model] ?? DEFAULT_PRICES[ref.model];
 
-  async function cached<T>(scope: string, payload: unknown, usage: UsageMeter, call: () => Promise<T>): Promise<T> {
+  async function cached<T>(scope: string, payload: unknown, usage: UsageMeter, call: () => Promise<T>, accept: (value: T) => boolean = () => true): Promise<T> {
     const key = keys.llmCache(createHash('sha256').update(scope).update('\0').update(stableStringify(payload)).digest('base64url'));
     const hit = await redis.get(key);
     if (hit) {
@@ -60,6 +60,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
       return (JSON.parse(hit) as Cached<T>).value;
     }
     const value = await call();
+    if (!accept(value)) return value;
     await redis.set(key, JSON.stringify({ value } satisfies Cached<T>), 'EX', ttl);
     return value;
   }
@@ -108,7 +109,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
           const chargesMax = (providerConfig(request.provider).rateLimitCharge ?? 'max_tokens') === 'max_tokens';
           return { value: content, charged: promptTokens + (chargesMax ? request.maxTokens : completionTokens), headers: response.headers };
         });
-      });
+      }, request.accept);
     },
     async embed(request, usage) {
       return cached(`embed:${request.provider}:${request.cacheScope}`, { model: request.model, inputs: request.inputs }, usage, async () => {

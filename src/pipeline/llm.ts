@@ -26,6 +26,8 @@ export interface ChatRequest extends ModelRef {
   cacheScope: string;
   /** Skip the cache (a retry after an invalid answer must ask again). */
   attempt?: number;
+  /** Whether an answer is valid; one that is not is returned but never cached, so asking again pays for a new one. */
+  accept?: (answer: string) => boolean;
 }
 
 export interface EmbedRequest extends ModelRef {
