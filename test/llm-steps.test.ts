@@ -53,7 +53,7 @@ describe('LLM steps', () => {
     // Another user with the same content: answers come from the cache, not the provider.
     const second = await waitForRun(s, 'u2', (await s.startRun('sum', { userId: 'u2' })).runId);
     expect(second.counts.processed).toBe(20);
-    expect(second.usage).toBeUndefined();
+    expect(second.usage).toMatchObject({ calls: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, cachedCalls: 20 });
     expect(mock.stats().requests).toBe(20);
   });
 

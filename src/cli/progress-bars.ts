@@ -12,7 +12,8 @@ export function renderRunLine(run: RunSnapshot): string {
   const pct = total === undefined ? '  ?%' : `${Math.floor(ratio * 100)}%`.padStart(4);
   const state = run.status === 'running' ? 'running' : run.status === 'completed' ? 'done' : 'FAILED';
   const figures = `${done}/${total ?? '?'} processed ${counts.processed} skipped ${counts.skipped} failed ${counts.failed}`;
-  const usage = run.usage ? `  tokens ${run.usage.promptTokens}+${run.usage.completionTokens} ~$${run.usage.costUsd.toFixed(4)}` : '';
+  const calls = run.usage?.calls === undefined ? '' : `  llm calls ${run.usage.calls} (cache hits ${run.usage.cachedCalls ?? 0})`;
+  const usage = run.usage ? `${calls}  tokens ${run.usage.promptTokens}+${run.usage.completionTokens} ~$${run.usage.costUsd.toFixed(4)}` : '';
   const waiting = run.waiting ? `  waiting: ${run.waiting.reason} (${run.waiting.on})` : '';
   const error = run.error ? `  ${run.error}` : '';
   return `${run.userId.padEnd(10)} ${run.pipeline.padEnd(18)} ${bar} ${pct} ${state.padEnd(7)} ${figures}${usage}${waiting}${error}`;

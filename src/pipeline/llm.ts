@@ -51,18 +51,40 @@ export interface Usage {
   cachedCalls: number;
 }
 
-/** Adds up the LLM usage of one batch; the runtime adds it to the run's counts once. */
+/**
+ * Adds up the LLM usage of one batch. With `publish`, each paid call (and cache hit) is also
+ * published the moment it happens, so a call paid by an attempt that is later re-queued or
+ * fails still counts, once.
+ */
 export class UsageMeter {
   readonly usage: Usage = { promptTokens: 0, completionTokens: 0, costMicros: 0, calls: 0, cachedCalls: 0 };
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly publish?: (delta: Usage) => Promise<unknown>) {}
 
   add(promptTokens: number, completionTokens: number, costMicros: number): void {
     this.usage.promptTokens += promptTokens;
     this.usage.completionTokens += completionTokens;
     this.usage.costMicros += costMicros;
     this.usage.calls += 1;
+    this.send({ promptTokens, completionTokens, costMicros, calls: 1, cachedCalls: 0 });
   }
 
   addCached(): void {
     this.usage.cachedCalls += 1;
+    this.send({ promptTokens: 0, completionTokens: 0, costMicros: 0, calls: 0, cachedCalls: 1 });
+  }
+
+  /** Resolves when every publication so far is written. */
+  async flushed(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+
+  private send(delta: Usage): void {
+    if (!this.publish) return;
+    // A lost publication costs an under-count, never the batch: it is not worth failing work over.
+    const sent = this.publish(delta).catch(() => undefined);
+    this.pending.add(sent);
+    void sent.finally(() => this.pending.delete(sent));
   }
 }

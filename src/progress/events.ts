@@ -44,8 +44,8 @@ export interface RunSnapshot {
   startedAt: string;
   finishedAt?: string;
   error?: string;
-  /** LLM tokens and estimated cost so far (cached answers are free). */
-  usage?: { promptTokens: number; completionTokens: number; costUsd: number };
+  /** LLM calls paid, tokens billed and estimated cost so far, counted when paid; answers from the cache are free. */
+  usage?: { promptTokens: number; completionTokens: number; costUsd: number; calls?: number; cachedCalls?: number };
   /** Set while the run's work is waiting on a provider (an outage, a rate-limit pause). */
   waiting?: { on: string; reason: string; until: string };
   /** Increases with every change of the run; events never go backwards. */

@@ -22,7 +22,8 @@ export async function processBatch(rt: RuntimeContext, data: BatchJobData, prior
   const changed = await writer.changed(data.records.map((r) => ({ sourceId: r.id, hash: hashOf(r.hash) })));
   const todo = data.records.filter((r) => changed.has(r.id));
 
-  const usage = new UsageMeter();
+  // Usage is published as each call is paid, not with the batch: a re-queued attempt's calls count too.
+  const usage = new UsageMeter((delta) => rt.runs.addUsage(data, delta));
   const runtime = { pipelineId: data.pipelineId, userId: data.userId, runId: data.runId, llm: rt.llm, usage, priority };
   const { documents, failures } = await runSteps(pipeline.chain.steps, todo, runtime);
   const entries = todo
@@ -33,6 +34,7 @@ export async function processBatch(rt: RuntimeContext, data: BatchJobData, prior
       documents: documents.get(r.id)!.map((item) => ({ id: item.context.id, value: item.value })),
     }));
   const { written } = await writer.write(entries);
+  await usage.flushed();
 
   const result = await rt.runs.completeBatch(data, {
     batchId: data.batchId,
@@ -41,7 +43,6 @@ export async function processBatch(rt: RuntimeContext, data: BatchJobData, prior
     failed: failures.length,
     written,
     failures,
-    usage: usage.usage,
   });
   if (result.outcome === 'ignored') return;
   await publishItemFailures(rt, result.run, failures);
