@@ -60,7 +60,7 @@ describe('adaptive limits', () => {
     expect(run.status).toBe('completed');
     expect(run.counts).toMatchObject({ processed: 16, failed: 0 });
     expect(mock.stats().rateLimited).toBeGreaterThan(0);
-    expect(await withStore(s.config.prefix!, ({ redis, keys }) => redis.hget(keys.limiter('openai:gpt-4o-mini'), 'learnedRpm'))).toBe('14');
+    expect(await withStore(s.config.prefix!, ({ redis, keys }) => redis.hget(keys.limiter('openai:gpt-4o-mini'), 'ceilRpm'))).toBe('14');
     // After the first wave the workers pace themselves by the learned limit: few 429s in all.
     expect(mock.stats().rateLimited).toBeLessThanOrEqual(16 - 14 + 2);
   });

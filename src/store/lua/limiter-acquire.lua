@@ -19,16 +19,29 @@ local want = tonumber(ARGV[6])
 local burst = tonumber(ARGV[7])
 local pace = tonumber(ARGV[8])
 local h = redis.call('HMGET', key, 'r', 't', 'ts', 'pausedUntil', 'learnedRpm', 'learnedTpm', 'circuitUntil',
-  'failures', 'day', 'dayRequests', 'dayTokens', 'cutAt')
+  'failures', 'day', 'dayRequests', 'dayTokens', 'cutAt', 'ceilRpm', 'ceilTpm', 'probeUntil', 'probed')
 
--- Limits cut after a 429 that named no limits recover slowly: 10% a minute, up to the configured ones.
+-- The smallest of the limits that are set (0 = none): configured, advertised (ceil*), and cut by 429s (learned*).
+local function effective(...)
+  local best = 0
+  for _, value in ipairs({ ... }) do
+    value = tonumber(value or '0') or 0
+    if value > 0 and (best == 0 or value < best) then best = value end
+  end
+  return best
+end
+
+-- Limits cut by 429s (the server enforces less than it says, or others share the key) grow back
+-- 5% every 5 s without a 429, up to the configured and advertised ones: a sawtooth under the
+-- capacity really available, that follows it when it grows again.
 local cutAt = tonumber(h[12] or '0')
-if cutAt > 0 and now - cutAt >= 60000 then
-  local function recover(field, index, configured)
+if cutAt > 0 and now - cutAt >= 5000 then
+  local function recover(field, index, configured, ceil)
     local learned = tonumber(h[index] or '0')
     if learned <= 0 then return end
-    local raised = learned * 1.1
-    if configured > 0 and raised >= configured then
+    local raised = learned * 1.05
+    local top = effective(configured, ceil)
+    if top > 0 and raised >= top then
       redis.call('HDEL', key, field)
       h[index] = false
     else
@@ -36,21 +49,25 @@ if cutAt > 0 and now - cutAt >= 60000 then
       h[index] = tostring(raised)
     end
   end
-  recover('learnedRpm', 5, tonumber(ARGV[2]))
-  recover('learnedTpm', 6, tonumber(ARGV[3]))
+  recover('learnedRpm', 5, ARGV[2], h[13])
+  recover('learnedTpm', 6, ARGV[3], h[14])
   redis.call('HSET', key, 'cutAt', now)
 end
 
-local function effective(configured, learned)
-  configured = tonumber(configured)
-  learned = tonumber(learned)
-  if learned and learned > 0 and (configured == 0 or learned < configured) then return learned end
-  return configured
-end
-local fullTpm = effective(ARGV[3], h[6])
-local rpm = effective(ARGV[2], h[5]) * pace
+local fullTpm = effective(ARGV[3], h[6], h[14])
+local rpm = effective(ARGV[2], h[5], h[13]) * pace
 local tpm = fullTpm * pace
 if fullTpm > 0 and want > fullTpm then return { -1, math.floor(fullTpm), 'too_large' } end
+
+-- No limits known at all (none configured, no answer read yet): one probe call goes first, and its
+-- answer's headers set the pace; the others wait for it instead of bursting into an unknown limit.
+if rpm == 0 and fullTpm == 0 and tonumber(ARGV[2]) == 0 and tonumber(ARGV[3]) == 0 and not h[16] then
+  local probeUntil = tonumber(h[15] or '0')
+  if probeUntil > now then return { 0, math.min(probeUntil - now, 200), 'rate' } end
+  redis.call('HSET', key, 'probeUntil', now + 10000)
+  redis.call('PEXPIRE', key, 86400000)
+  return { 1, now, '0' }
+end
 
 local pausedUntil = tonumber(h[4] or '0')
 if pausedUntil > now then return { 0, pausedUntil - now, 'paused' } end
