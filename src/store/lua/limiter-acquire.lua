@@ -21,15 +21,9 @@ local pace = tonumber(ARGV[8])
 local h = redis.call('HMGET', key, 'r', 't', 'ts', 'pausedUntil', 'learnedRpm', 'learnedTpm', 'circuitUntil',
   'failures', 'day', 'dayRequests', 'dayTokens', 'cutAt', 'ceilRpm', 'ceilTpm', 'probeUntil', 'probed')
 
--- The smallest of the limits that are set (0 = none): configured, advertised (ceil*), and cut by 429s (learned*).
-local function effective(...)
-  local best = 0
-  for _, value in ipairs({ ... }) do
-    value = tonumber(value or '0') or 0
-    if value > 0 and (best == 0 or value < best) then best = value end
-  end
-  return best
-end
+-- The limit in force is the smallest set: configured, advertised (ceil*), cut by 429s (learned*).
+-- @include smallest-limit
+local effective = smallestLimit
 
 -- Limits cut by 429s (the server enforces less than it says, or others share the key) grow back
 -- 5% every 5 s without a 429, up to the configured and advertised ones: a sawtooth under the

@@ -8,6 +8,7 @@
 -- ARGV[10] cut factor for a 429 that taught no limits (e.g. 0.8)  ARGV[11] configured rpm  ARGV[12] configured tpm
 -- Returns { circuit open until (ms, 0 if closed), consecutive failures }.
 local key = KEYS[1]
+-- @include smallest-limit
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local correction = tonumber(ARGV[2])
@@ -42,17 +43,9 @@ if outcome == 'rate_limited' then
   -- once a second (a burst of 429s is one signal); it grows back slowly (limiter-acquire.lua).
   local h = redis.call('HMGET', key, 'learnedRpm', 'learnedTpm', 'ceilRpm', 'ceilTpm', 'cutAt')
   if now - tonumber(h[5] or '0') >= 1000 then
-    local function smallest(...)
-      local best = 0
-      for _, value in ipairs({ ... }) do
-        value = tonumber(value or '0') or 0
-        if value > 0 and (best == 0 or value < best) then best = value end
-      end
-      return best
-    end
     local cut = tonumber(ARGV[10])
-    local rpm = smallest(h[1], h[3], ARGV[11])
-    local tpm = smallest(h[2], h[4], ARGV[12])
+    local rpm = smallestLimit(h[1], h[3], ARGV[11])
+    local tpm = smallestLimit(h[2], h[4], ARGV[12])
     if rpm > 0 then redis.call('HSET', key, 'learnedRpm', math.max(1, rpm * cut)) end
     if tpm > 0 then redis.call('HSET', key, 'learnedTpm', math.max(1, tpm * cut)) end
     redis.call('HSET', key, 'cutAt', now)
