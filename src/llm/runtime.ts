@@ -96,6 +96,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
               model: request.model,
               messages: request.messages,
               max_tokens: request.maxTokens,
+              ...endUser(providerConfig(request.provider), request.userId),
               ...(request.jsonSchema
                 ? { response_format: { type: 'json_schema' as const, json_schema: { name: request.jsonSchema.name, schema: request.jsonSchema.schema, strict: false } } }
                 : {}),
@@ -128,6 +129,12 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
       });
     },
   };
+}
+
+/** The end user as the provider is configured to receive it: hashed, so the id itself never leaves. */
+function endUser(config: LlmProviderConfig, userId: string | undefined): { safety_identifier?: string; user?: string } {
+  if (!config.endUserId || !userId) return {};
+  return { [config.endUserId]: createHash('sha256').update(userId).digest('hex').slice(0, 32) };
 }
 
 function learnedFrom(headers: Headers | undefined): CallOutcome['learned'] {

@@ -15,6 +15,8 @@ export interface ModelRef {
   limiterKey?: string;
   /** The shard's priority (lower first): among calls waiting for budget, better priorities go first. */
   priority?: number;
+  /** The end user the call is for; sent hashed when the provider is configured to (`endUserId`). */
+  userId?: string;
 }
 
 export interface ChatRequest extends ModelRef {
