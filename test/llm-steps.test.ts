@@ -147,3 +147,40 @@ describe('LLM steps', () => {
     expect(mock.stats().ok).toBe(12);
   });
 });
+
+describe('end user id', () => {
+  it('is sent hashed as safety_identifier when the provider is configured to, never in clear', async () => {
+    const { createServer } = await import('node:http');
+    const { Redis } = await import('ioredis');
+    const { createLlmRuntime } = await import('../src/llm/runtime.js');
+    const { createLimiter } = await import('../src/limiter/index.js');
+    const { createKeys } = await import('../src/store/keys.js');
+    const { UsageMeter } = await import('../src/pipeline/llm.js');
+    const bodies: Record<string, unknown>[] = [];
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      req.on('end', () => {
+        bodies.push(JSON.parse(text) as Record<string, unknown>);
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ id: 'x', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 } }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const redis = new Redis();
+    prefix = uniquePrefix('llm-user');
+    try {
+      const keys = createKeys(prefix);
+      const port = (server.address() as { port: number }).port;
+      const llm = createLlmRuntime(redis, keys, createLimiter(redis, keys, {}), {
+        providers: { openai: { baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'k', endUserId: 'safety_identifier' } },
+      });
+      await llm.chat({ provider: 'openai', model: 'm', messages: [{ role: 'user', content: 'hi' }], maxTokens: 5, cacheScope: 's', userId: 'alice@example.com' }, new UsageMeter());
+      expect(bodies[0]?.safety_identifier).toMatch(/^[0-9a-f]{32}$/);
+      expect(JSON.stringify(bodies[0])).not.toContain('alice');
+    } finally {
+      redis.disconnect();
+      server.close();
+    }
+  });
+});
