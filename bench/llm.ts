@@ -38,7 +38,7 @@ const CASES: Record<string, Case> = {
   none: { name: 'no limits declared', declared: false, share: 1, deployments: 1, bursts500: false },
   half: { name: 'server enforces half its headers', declared: true, share: 0.5, deployments: 1, bursts500: false },
   shared: { name: 'two deployments, one key', declared: true, share: 1, deployments: 2, bursts500: false },
-  '5xx': { name: '5xx bursts (10 every 5 s)', declared: true, share: 1, deployments: 1, bursts500: true },
+  '5xx': { name: '5xx bursts (10 per 100 ok)', declared: true, share: 1, deployments: 1, bursts500: true },
 };
 
 interface Result {
@@ -67,7 +67,18 @@ async function runCase(id: string, c: Case): Promise<Result> {
   }));
   const workers = deployments.flatMap((s) => Array.from({ length: Math.max(1, WORKERS / c.deployments) }, () => startWorker(s)));
   const clients = deployments.map((s) => createSluice(llmBenchConfig(s)));
-  const bursts = c.bursts500 ? setInterval(() => mock.setOptions({ burst500: 10 }), 5000) : undefined;
+  // 10 failures after every 100 successes: bursts by traffic, not by the clock, so an open circuit
+  // (which lets one probe through) is not met by a burst re-armed while it waited.
+  let lastBurstAt = 0;
+  const bursts = c.bursts500
+    ? setInterval(() => {
+        const { ok } = mock.stats();
+        if (ok - lastBurstAt >= 100) {
+          lastBurstAt = ok;
+          mock.setOptions({ burst500: 10 });
+        }
+      }, 250)
+    : undefined;
   try {
     await Promise.all(workers.map((w) => w.ready));
     const started = Date.now();
