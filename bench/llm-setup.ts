@@ -5,7 +5,7 @@ import { synthetic } from '../connectors/synthetic/index.js';
 export interface LlmScenario {
   prefix: string;
   mockUrl: string;
-  /** Limits the config claims (the server's real ones, or wrong ones). */
+  /** Limits the config declares (0: none declared). */
   rpm: number;
   tpm: number;
   fairness: 'round-robin' | 'fifo';
@@ -32,7 +32,7 @@ export function llmBenchConfig(s: LlmScenario): SluiceConfig {
     prefix: s.prefix,
     pipelines: [pipeline],
     llm: {
-      providers: { openai: { baseURL: s.mockUrl, apiKey: 'bench', limits: { [MODEL]: { rpm: s.rpm, tpm: s.tpm } } } },
+      providers: { openai: { baseURL: s.mockUrl, apiKey: 'bench', limits: s.rpm > 0 ? { [MODEL]: { rpm: s.rpm, tpm: s.tpm } } : {} } },
       maxWaitInWorkerMs: 2000,
     },
     worker: { concurrency: 2 },

@@ -1,9 +1,13 @@
 /**
- * `npm run bench:llm`: an onboarding burst against `sluice mock-llm` enforcing 600 RPM and 150,000 TPM.
- * 4 worker processes, 20 users x 500 records, and a 21st user who arrives mid-run. Four scenarios run
- * side by side, each with its own mock server and keys: fairness on/off x configured limits right/2x.
- * Prints achieved RPM and TPM as a share of the limits, 429s, and the late user's times. Asserts nothing.
- * Knobs: BENCH_USERS (20), BENCH_RECORDS (500), BENCH_LATE_AFTER (share of work done before user 21, 0.3).
+ * `npm run bench:llm`: an onboarding burst against `sluice mock-llm` in its faithful mode (charged at
+ * admission prompt + max_tokens, one second's share per bucket, 429s count against RPM), 600 RPM and
+ * 150,000 TPM advertised, 100 ± 100 ms latency; `summarize` with max_tokens 128 over ~120-token
+ * prompts, so RPM and TPM bind together. Five cases, one after another, each with its own server
+ * and keys: limits declared right; none declared; the server enforcing half of what its headers
+ * claim; two deployments sharing one key; 5xx bursts. Prints quota used of what the server really
+ * enforces, the 429 share, Redis commands per LLM request, tokens billed vs reported, and the
+ * late user's first document. Asserts nothing.
+ * Knobs: BENCH_USERS (6), BENCH_RECORDS (60), BENCH_WORKERS (4), BENCH_CASES (all: right,none,half,shared,5xx).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -14,10 +18,28 @@ import { llmBenchConfig, PIPELINE_ID, toEnv, type LlmScenario } from './llm-setu
 
 const RPM = 600;
 const TPM = 150_000;
-const WORKERS = 4;
-const USERS = Number(process.env.BENCH_USERS ?? 20);
-const RECORDS = Number(process.env.BENCH_RECORDS ?? 500);
-const LATE_AFTER = Number(process.env.BENCH_LATE_AFTER ?? 0.3);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 4);
+const USERS = Number(process.env.BENCH_USERS ?? 6);
+const RECORDS = Number(process.env.BENCH_RECORDS ?? 60);
+const LATE_AFTER = 0.3;
+
+interface Case {
+  name: string;
+  /** Limits Sluice declares: the advertised ones, or none. */
+  declared: boolean;
+  /** Share of the advertised limits the server enforces. */
+  share: number;
+  deployments: number;
+  bursts500: boolean;
+}
+
+const CASES: Record<string, Case> = {
+  right: { name: 'limits declared right', declared: true, share: 1, deployments: 1, bursts500: false },
+  none: { name: 'no limits declared', declared: false, share: 1, deployments: 1, bursts500: false },
+  half: { name: 'server enforces half its headers', declared: true, share: 0.5, deployments: 1, bursts500: false },
+  shared: { name: 'two deployments, one key', declared: true, share: 1, deployments: 2, bursts500: false },
+  '5xx': { name: '5xx bursts (10 per 100 ok)', declared: true, share: 1, deployments: 1, bursts500: true },
+};
 
 interface Result {
   name: string;
@@ -26,72 +48,104 @@ interface Result {
   tpmShare: number;
   requests: number;
   rateLimited: number;
+  commandsPerCall: number;
+  billed: number;
+  reported: number;
   lateFirstDocS: number;
-  lateDoneS: number;
   failed: number;
 }
 
-async function scenario(name: string, factor: number, fairness: 'round-robin' | 'fifo'): Promise<Result> {
-  const mock: MockLlm = await startMockLlm({ rpm: RPM, tpm: TPM, latencyMs: { min: 80, max: 220 } });
-  const s: LlmScenario = { prefix: `bench-llm-${fairness}-${factor}-${process.pid}`, mockUrl: mock.url, rpm: RPM * factor, tpm: TPM * factor, fairness, records: RECORDS };
-  const workers = Array.from({ length: WORKERS }, () => startWorker(s));
-  const sluice = createSluice(llmBenchConfig(s));
+async function runCase(id: string, c: Case): Promise<Result> {
+  const mock: MockLlm = await startMockLlm({ rpm: RPM, tpm: TPM, latencyMs: { min: 0, max: 200 }, enforcedShare: c.share });
+  const deployments: LlmScenario[] = Array.from({ length: c.deployments }, (_, d) => ({
+    prefix: `bench-llm-${id}-${d}-${process.pid}`,
+    mockUrl: mock.url,
+    rpm: c.declared ? RPM : 0,
+    tpm: c.declared ? TPM : 0,
+    fairness: 'round-robin',
+    records: RECORDS,
+  }));
+  const workers = deployments.flatMap((s) => Array.from({ length: Math.max(1, WORKERS / c.deployments) }, () => startWorker(s)));
+  const clients = deployments.map((s) => createSluice(llmBenchConfig(s)));
+  // 10 failures after every 100 successes: bursts by traffic, not by the clock, so an open circuit
+  // (which lets one probe through) is not met by a burst re-armed while it waited.
+  let lastBurstAt = 0;
+  const bursts = c.bursts500
+    ? setInterval(() => {
+        const { ok } = mock.stats();
+        if (ok - lastBurstAt >= 100) {
+          lastBurstAt = ok;
+          mock.setOptions({ burst500: 10 });
+        }
+      }, 250)
+    : undefined;
   try {
     await Promise.all(workers.map((w) => w.ready));
     const started = Date.now();
     const users = Array.from({ length: USERS }, (_, i) => `user-${String(i + 1).padStart(2, '0')}`);
-    const runs = await Promise.all(users.map((userId) => sluice.startRun(PIPELINE_ID, { userId })));
-    await untilDone(sluice, users, USERS * RECORDS * LATE_AFTER);
+    // Users split across deployments; the late user arrives on the first.
+    const owner = (i: number) => clients[i % clients.length]!;
+    const runs = await Promise.all(users.map((userId, i) => owner(i).startRun(PIPELINE_ID, { userId })));
+    await untilDone(clients, users, USERS * RECORDS * LATE_AFTER);
     const lateStart = Date.now();
-    const late = await sluice.startRun(PIPELINE_ID, { userId: 'user-late' });
-    const lateFirst = await firstDocument(sluice, 'user-late', late.runId);
-    const finals = await Promise.all([...runs.map((r, i) => finished(sluice, users[i]!, r.runId)), finished(sluice, 'user-late', late.runId)]);
-    const lateDone = Date.parse(finals.at(-1)!.finishedAt!);
+    const late = await clients[0]!.startRun(PIPELINE_ID, { userId: 'user-late' });
+    const lateFirst = await firstDocument(clients[0]!, 'user-late', late.runId);
+    const finals = await Promise.all([...runs.map((r, i) => finished(owner(i), users[i]!, r.runId)), finished(clients[0]!, 'user-late', late.runId)]);
+    const seconds = (Date.now() - started) / 1000;
     const stats = mock.stats();
-    // Achieved rate over the busy seconds: from the first accepted request to the last full second.
-    const seconds = stats.perSecond.map((b) => b.second);
-    const first = Math.min(...seconds);
-    const last = Math.max(...seconds);
+    // Achieved rate over the busy seconds, from the first admitted request to the last full second.
+    const secondsSeen = stats.perSecond.map((b) => b.second);
+    const first = Math.min(...secondsSeen);
+    const last = Math.max(...secondsSeen);
     const busy = stats.perSecond.filter((b) => b.second > first && b.second < last);
     const span = Math.max(1, last - first - 1);
     const requests = busy.reduce((sum, b) => sum + b.requests, 0);
     const tokens = busy.reduce((sum, b) => sum + b.tokens, 0);
+    for (const w of workers) w.child.kill('SIGTERM');
+    const commands = (await Promise.all(workers.map((w) => w.commands))).reduce((a, b) => a + b, 0);
+    const reported = finals.reduce((sum, r) => sum + (r.usage ? r.usage.promptTokens + r.usage.completionTokens : 0), 0);
     return {
-      name,
-      seconds: (Date.now() - started) / 1000,
-      rpmShare: (requests / span) * 60 / RPM,
-      tpmShare: (tokens / span) * 60 / TPM,
+      name: c.name,
+      seconds,
+      rpmShare: (requests / span) * 60 / (RPM * c.share),
+      tpmShare: (tokens / span) * 60 / (TPM * c.share),
       requests: stats.requests,
       rateLimited: stats.rateLimited,
+      commandsPerCall: commands / Math.max(1, stats.requests),
+      billed: stats.promptTokens + stats.completionTokens,
+      reported,
       lateFirstDocS: (lateFirst - lateStart) / 1000,
-      lateDoneS: (lateDone - lateStart) / 1000,
       failed: finals.reduce((sum, r) => sum + r.counts.failed, 0),
     };
   } finally {
+    if (bursts) clearInterval(bursts);
     for (const w of workers) w.child.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exited));
-    await sluice.close();
+    await Promise.all(clients.map((s) => s.close()));
     await mock.close();
-    await deletePrefixAt(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', s.prefix);
+    for (const s of deployments) await deletePrefixAt(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', s.prefix);
   }
 }
 
-function startWorker(s: LlmScenario): { child: ChildProcess; ready: Promise<void>; exited: Promise<unknown> } {
+function startWorker(s: LlmScenario): { child: ChildProcess; ready: Promise<void>; exited: Promise<unknown>; commands: Promise<number> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/llm-worker.ts'], { env: { ...process.env, ...toEnv(s) }, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = once(child, 'exit');
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+    child.stdout!.on('data', () => out.includes('ready') && resolve());
     void exited.then(() => reject(new Error('worker exited early')));
   });
-  return { child, ready, exited };
+  const commands = exited.then(() => Number(/redis-commands (\d+)/.exec(out)?.[1] ?? 0));
+  return { child, ready, exited, commands };
 }
 
 /** Follows the users' snapshots until `processed` across them reaches `target`. */
-async function untilDone(sluice: Sluice, users: string[], target: number): Promise<void> {
+async function untilDone(clients: Sluice[], users: string[], target: number): Promise<void> {
   for (;;) {
-    const runs = (await Promise.all(users.map((u) => sluice.status(u)))).flat();
+    const runs = (await Promise.all(users.map((u, i) => clients[i % clients.length]!.status(u)))).flat();
     if (runs.reduce((sum, r) => sum + r.counts.processed, 0) >= target) return;
-    await sluice.events(users[0]!, { after: '$', blockMs: 500 });
+    await clients[0]!.events(users[0]!, { after: '$', blockMs: 500 });
   }
 }
 
@@ -116,21 +170,24 @@ async function finished(sluice: Sluice, userId: string, runId: string) {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-
-const results = await Promise.all([
-  scenario('limits right, round-robin', 1, 'round-robin'),
-  scenario('limits right, fifo', 1, 'fifo'),
-  scenario('limits 2x too high, round-robin', 2, 'round-robin'),
-  scenario('limits 2x too high, fifo', 2, 'fifo'),
-]);
-
-console.log(`\nSluice LLM benchmark: npm run bench:llm  (BENCH_USERS=${USERS} BENCH_RECORDS=${RECORDS}, ${WORKERS} worker processes)`);
-console.log(`mock-llm limits ${RPM} RPM, ${TPM.toLocaleString('en')} TPM; the four scenarios ran side by side, each against its own server\n`);
-console.log('scenario                          RPM used  TPM used   requests   429s (share)   late user: first doc  done    failed   wall');
-for (const r of results) {
-  console.log(
-    `${r.name.padEnd(33)} ${pct(r.rpmShare).padStart(8)}  ${pct(r.tpmShare).padStart(8)}  ${String(r.requests).padStart(9)}  ${String(r.rateLimited).padStart(5)} (${pct(r.rateLimited / Math.max(1, r.requests)).padStart(5)})   ${`${r.lateFirstDocS.toFixed(1)} s`.padStart(20)}  ${`${r.lateDoneS.toFixed(0)} s`.padStart(6)}  ${String(r.failed).padStart(6)}  ${r.seconds.toFixed(0)} s`,
-  );
+const row = (r: Result) =>
+  `${r.name.padEnd(33)} ${pct(r.rpmShare).padStart(8)}  ${pct(r.tpmShare).padStart(8)}  ${String(r.requests).padStart(8)}  ${String(r.rateLimited).padStart(4)} (${pct(r.rateLimited / Math.max(1, r.requests)).padStart(5)})  ${r.commandsPerCall.toFixed(1).padStart(10)}  ${String(r.billed).padStart(8)}  ${String(r.reported).padStart(8)}  ${`${r.lateFirstDocS.toFixed(1)} s`.padStart(12)}  ${String(r.failed).padStart(6)}  ${r.seconds.toFixed(0)} s`;
+const header = 'case                              RPM used  TPM used  requests  429s (share)  redis/call  billed    reported  late 1st doc  failed  wall';
+const chosen = (process.env.BENCH_CASES ?? Object.keys(CASES).join(',')).split(',');
+const results: Result[] = [];
+for (const id of chosen) {
+  const c = CASES[id];
+  if (!c) throw new Error(`unknown case "${id}"; cases: ${Object.keys(CASES).join(', ')}`);
+  const result = await runCase(id, c);
+  results.push(result);
+  // Each case as it ends, so a long run shows its figures as it goes.
+  console.error(row(result));
 }
-console.log('\ngoals: limits right: >= 95% of the limit used, 0 429s; limits 2x too high: >= 85% used, < 2% 429s; late user first document within 5 s');
+
+console.log(`\nSluice LLM benchmark: npm run bench:llm  (BENCH_USERS=${USERS} BENCH_RECORDS=${RECORDS}, ${WORKERS} worker processes, concurrency 2)`);
+console.log(`faithful mock-llm advertising ${RPM} RPM, ${TPM.toLocaleString('en')} TPM, latency 100 ± 100 ms; cases one after another\n`);
+console.log(header);
+for (const r of results) console.log(row(r));
+console.log('\nused = of what the server enforces; redis/call = every Redis command the workers sent, per request to the server;');
+console.log('goals: right/none >= 95% with 0 429s; half/shared >= 85% with < 2% 429s; reported within 1% of billed; late user first document within 5 s');
 process.exit(0);

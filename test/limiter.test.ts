@@ -66,7 +66,7 @@ describe('distributed limiter', () => {
     expect((error as LimiterWaitError).waitMs).toBeGreaterThan(500);
   });
 
-  it('a 429 pauses the key for every caller, and limits in headers replace wrong configured ones', async () => {
+  it('a 429 pauses the key for every caller; limits in headers cap wrong configured ones, and the 429 cuts below them', async () => {
     const { limiter, keys } = limiterFor({ rpm: 6000, tpm: 1_000_000 });
     await limiter.settle('llm:m', 0, { kind: 'rate_limited', retryAfterMs: 5000, learned: { rpm: 60, tpm: 10_000 } });
     // Another process's limiter on the same Redis sees the pause.
@@ -74,7 +74,9 @@ describe('distributed limiter', () => {
     const paused = await other.tryAcquire('llm:m', 1);
     expect(paused).toMatchObject({ granted: false, reason: 'paused' });
     expect(paused.granted === false && paused.waitMs).toBeGreaterThan(4000);
-    expect(await redis.hmget(keys.limiter('llm:m'), 'learnedRpm', 'learnedTpm')).toEqual(['60', '10000']);
+    expect(await redis.hmget(keys.limiter('llm:m'), 'ceilRpm', 'ceilTpm')).toEqual(['60', '10000']);
+    // The headers may claim more than is available (a shared key): the 429 itself cuts to 80% of them.
+    expect(await redis.hmget(keys.limiter('llm:m'), 'learnedRpm', 'learnedTpm')).toEqual(['48', '8000']);
     await expect(other.acquire('llm:m', 10_001, 0)).rejects.toBeInstanceOf(RequestTooLargeError);
   });
 
@@ -106,6 +108,45 @@ describe('distributed limiter', () => {
     await redis.zadd(keys.limiterWaiters('llm:m').queue, gone.priority, gone.ticket);
     await redis.hset(keys.limiterWaiters('llm:m').expiry, gone.ticket, Date.now() - 1000);
     expect(await limiter.tryAcquire('llm:m', 0, backlog)).toMatchObject({ granted: true });
+  });
+
+  it('reserves a slot ahead in one call: the caller sleeps once until it, and a later caller gets the next one', async () => {
+    const { limiter } = limiterFor({ rpm: 600 }, { pace: 1, burstSeconds: 0.1 }); // one request every 100 ms
+    const first = await limiter.tryAcquire('llm:m', 0, undefined, 1000);
+    const second = await limiter.tryAcquire('llm:m', 0, undefined, 1000);
+    const third = await limiter.tryAcquire('llm:m', 0, undefined, 1000);
+    expect([first.granted, second.granted, third.granted]).toEqual([true, true, true]);
+    if (!first.granted || !second.granted || !third.granted) return;
+    expect(first.waitMs).toBe(0);
+    // Each slot follows the one before by the refill time of one request (less the time between calls).
+    expect(third.at - second.at).toBeGreaterThanOrEqual(99);
+    expect(second.waitMs).toBeGreaterThan(0);
+    // Nobody may reserve further ahead than asked: the wait comes back instead.
+    const tooFar = await limiter.tryAcquire('llm:m', 0, undefined, 50);
+    expect(tooFar).toMatchObject({ granted: false, reason: 'rate' });
+  });
+
+  it('while a better-priority caller waits its turn, the others reserve only a quarter as far ahead', async () => {
+    const { limiter } = limiterFor({ rpm: 60 }, { pace: 1, burstSeconds: 1 }); // one request a second
+    await limiter.tryAcquire('llm:m', 0);
+    // The newcomer would wait ~1 s; allowed only 500 ms ahead, it is refused and registers.
+    expect(await limiter.tryAcquire('llm:m', 0, { priority: 1, ticket: 'newcomer' }, 500)).toMatchObject({ granted: false });
+    // A backlog caller allowed 2 s ahead may now reserve only 500 ms ahead: refused too.
+    expect(await limiter.tryAcquire('llm:m', 0, { priority: 9, ticket: 'backlog' }, 2000)).toMatchObject({ granted: false });
+    // The newcomer comes back and takes the slot.
+    expect(await limiter.tryAcquire('llm:m', 0, { priority: 1, ticket: 'newcomer-again' }, 2000)).toMatchObject({ granted: true });
+  });
+
+  it('with no limits known, one probe call goes first and its headers set the pace', async () => {
+    const { limiter } = limiterFor({});
+    expect(await limiter.tryAcquire('llm:m', 100)).toMatchObject({ granted: true });
+    const waiting = await limiter.tryAcquire('llm:m', 100);
+    expect(waiting).toMatchObject({ granted: false, reason: 'rate' });
+    expect(waiting.waitMs).toBeLessThanOrEqual(200);
+    await limiter.settle('llm:m', 100, { kind: 'ok', chargedTokens: 100, learned: { rpm: 600, tpm: 60_000 } });
+    expect(await limiter.tryAcquire('llm:m', 100)).toMatchObject({ granted: true });
+    // Now paced by the headers' limits (a tenth of a second's budget at once): the next waits.
+    expect(await limiter.tryAcquire('llm:m', 100)).toMatchObject({ granted: false, reason: 'rate' });
   });
 
   it('many callers in two processes never exceed the budget in any one-second window', async () => {

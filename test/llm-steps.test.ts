@@ -53,7 +53,7 @@ describe('LLM steps', () => {
     // Another user with the same content: answers come from the cache, not the provider.
     const second = await waitForRun(s, 'u2', (await s.startRun('sum', { userId: 'u2' })).runId);
     expect(second.counts.processed).toBe(20);
-    expect(second.usage).toBeUndefined();
+    expect(second.usage).toMatchObject({ calls: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, cachedCalls: 20 });
     expect(mock.stats().requests).toBe(20);
   });
 
@@ -78,6 +78,13 @@ describe('LLM steps', () => {
     expect(bad.counts).toMatchObject({ processed: 0, failed: 4 });
     const failure = (await s.events('u2')).find((e) => e.type === 'item.failed');
     expect(failure?.type === 'item.failed' && failure.item.reason).toMatch(/^extract: LlmRequestError: 3 tries, answer (is not JSON|does not match the schema)/);
+
+    // Invalid answers were not cached: with the provider healthy again, the same content is asked again and passes.
+    mock.setOptions({ invalidJson: 0 });
+    const before = mock.stats().ok;
+    const healed = await waitForRun(s, 'u3', (await s.startRun('ext-other', { userId: 'u3' })).runId);
+    expect(healed.counts).toMatchObject({ processed: 4, failed: 0 });
+    expect(mock.stats().ok - before).toBe(4);
   });
 
   it('embed batches chunks into few requests and splits a long document by tokens', async () => {
@@ -102,5 +109,78 @@ describe('LLM steps', () => {
     expect(docs.every((d) => d.value.embedding.length === 64)).toBe(true);
     // 29 short texts + the long one's chunks, 16 inputs per request.
     expect(mock.stats().requests).toBe(Math.ceil((29 + longDocs.length) / 16));
+  });
+
+  it('counts every paid call once, when paid, even when its batch is re-queued; cache hits are counted apart', async () => {
+    // One batch of 12 calls at once against 1,200 RPM (one request per 50 ms) with 150 ms allowed in a
+    // worker: a few calls get slots, the batch goes back to the queue, and its retry reads those from the cache.
+    mock = await startMockLlm({ rpm: 1200, tpm: 1_000_000, latencyMs: 20 });
+    prefix = uniquePrefix('llm-usage');
+    const pipeline = definePipeline({
+      id: 'usage',
+      source: synthetic.records({ count: 12, pageSize: 12 }),
+      sharding: { batchSize: 12 },
+      steps: (records) => records.pipe(summarize({ model: 'gpt-4o-mini', text: (r) => r.text, maxTokens: 16, concurrency: 12 })),
+    });
+    sluice = createSluice(
+      defineConfig({
+        prefix,
+        pipelines: [pipeline],
+        llm: { providers: { openai: { baseURL: mock.url, apiKey: 'k', limits: { 'gpt-4o-mini': { rpm: 1200, tpm: 1_000_000 } } } }, maxWaitInWorkerMs: 150 },
+        progress: { intervalMs: 0 },
+      }),
+    );
+    sluice.startWorker({ concurrency: 1 });
+    const run = await waitForRun(sluice, 'u1', (await sluice.startRun('usage', { userId: 'u1' })).runId);
+    expect(run.counts).toMatchObject({ processed: 12, failed: 0 });
+    const stats = mock.stats();
+    expect(stats.rateLimited).toBe(0);
+    // What the provider billed is what the run reports, call for call and token for token.
+    expect(run.usage).toMatchObject({ calls: stats.ok, promptTokens: stats.promptTokens, completionTokens: stats.completionTokens });
+    expect(stats.ok).toBe(12);
+    // The batch was retried: its second attempt found the first one's answers in the cache.
+    expect(run.usage?.cachedCalls).toBeGreaterThan(0);
+
+    // A second user with the same content pays nothing and says so.
+    const again = await waitForRun(sluice, 'u2', (await sluice.startRun('usage', { userId: 'u2' })).runId);
+    expect(again.usage).toMatchObject({ calls: 0, promptTokens: 0, cachedCalls: 12 });
+    expect(mock.stats().ok).toBe(12);
+  });
+});
+
+describe('end user id', () => {
+  it('is sent hashed as safety_identifier when the provider is configured to, never in clear', async () => {
+    const { createServer } = await import('node:http');
+    const { Redis } = await import('ioredis');
+    const { createLlmRuntime } = await import('../src/llm/runtime.js');
+    const { createLimiter } = await import('../src/limiter/index.js');
+    const { createKeys } = await import('../src/store/keys.js');
+    const { UsageMeter } = await import('../src/pipeline/llm.js');
+    const bodies: Record<string, unknown>[] = [];
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      req.on('end', () => {
+        bodies.push(JSON.parse(text) as Record<string, unknown>);
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ id: 'x', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 } }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const redis = new Redis();
+    prefix = uniquePrefix('llm-user');
+    try {
+      const keys = createKeys(prefix);
+      const port = (server.address() as { port: number }).port;
+      const llm = createLlmRuntime(redis, keys, createLimiter(redis, keys, {}), {
+        providers: { openai: { baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'k', endUserId: 'safety_identifier' } },
+      });
+      await llm.chat({ provider: 'openai', model: 'm', messages: [{ role: 'user', content: 'hi' }], maxTokens: 5, cacheScope: 's', userId: 'alice@example.com' }, new UsageMeter());
+      expect(bodies[0]?.safety_identifier).toMatch(/^[0-9a-f]{32}$/);
+      expect(JSON.stringify(bodies[0])).not.toContain('alice');
+    } finally {
+      redis.disconnect();
+      server.close();
+    }
   });
 });

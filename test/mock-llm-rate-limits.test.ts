@@ -8,7 +8,7 @@ afterEach(() => mock?.close());
 /** A mock on a clock the test moves by hand, so windows refill exactly when the test says. */
 async function mockAt(options: MockLlmOptions) {
   const clock = { now: 1_000_000 };
-  mock = await startMockLlm({ ...options, now: () => clock.now });
+  mock = await startMockLlm({ faithful: false, ...options, now: () => clock.now });
   return { clock, client: new OpenAI({ baseURL: mock.url, apiKey: 'test', maxRetries: 0 }) };
 }
 
@@ -50,7 +50,7 @@ describe('mock LLM rate limits', () => {
   });
 
   it('limits on the real clock too: the 4th immediate request of rpm 3 waits at most 20 s', async () => {
-    mock = await startMockLlm({ rpm: 3 });
+    mock = await startMockLlm({ rpm: 3, faithful: false });
     const client = new OpenAI({ baseURL: mock.url, apiKey: 'test', maxRetries: 0 });
     for (let i = 0; i < 3; i++) await chat(client);
     const error = await rateLimitError(chat(client));
@@ -133,5 +133,57 @@ describe('mock LLM rate limits', () => {
       '6m0s',
       '1h2m3.5s',
     ]);
+  });
+});
+
+describe('mock LLM rate limits, faithful to OpenAI (the default)', () => {
+  const faithful = async (options: MockLlmOptions) => {
+    const clock = { now: 1_000_000 };
+    mock = await startMockLlm({ ...options, now: () => clock.now });
+    return { clock, client: new OpenAI({ baseURL: mock.url, apiKey: 'test', maxRetries: 0 }) };
+  };
+
+  it("holds one second's share of the per-minute limit, not a minute's burst", async () => {
+    const { clock, client } = await faithful({ rpm: 600 });
+    for (let i = 0; i < 10; i++) await chat(client);
+    const error = await rateLimitError(chat(client));
+    expect(error.type).toBe('requests');
+    // Headers speak per minute: 11 used of 600 (the refused one too), the window full again 1.1 s after.
+    expect(error.headers.get('x-ratelimit-limit-requests')).toBe('600');
+    expect(error.headers.get('x-ratelimit-remaining-requests')).toBe('589');
+    expect(error.headers.get('x-ratelimit-reset-requests')).toBe('1.1s');
+    expect(error.headers.get('retry-after-ms')).toBe('100');
+    // The refused request counted against RPM: 100 ms later the bucket is still one short.
+    clock.now += 100;
+    await rateLimitError(chat(client));
+    clock.now += 300;
+    const { response } = await chat(client);
+    expect(response.headers.get('x-ratelimit-reset-requests')).toMatch(/^\d+ms$|^1s$/);
+  });
+
+  it('charges prompt + max_tokens at admission against a one-second token bucket', async () => {
+    const { clock, client } = await faithful({ tpm: 6000 }); // 100 tokens a second
+    const { data, response } = await chat(client, { max_tokens: 60 });
+    const charge = (data.usage?.prompt_tokens ?? 0) + 60;
+    expect(response.headers.get('x-ratelimit-remaining-tokens')).toBe(String(6000 - charge));
+    expect(response.headers.get('x-ratelimit-reset-tokens')).toBe(formatDuration((charge * 60_000) / 6000));
+    const error = await rateLimitError(chat(client, { max_tokens: 60 }));
+    expect(error.type).toBe('tokens');
+    clock.now += Number(error.headers.get('retry-after-ms'));
+    await chat(client, { max_tokens: 60 });
+    expect(mock!.stats().tokensCharged).toBe(2 * charge);
+  });
+
+  it('enforces a share of what its headers claim, as on a key another app uses', async () => {
+    const { client } = await faithful({ rpm: 1200, enforcedShare: 0.5 }); // 10 a second really
+    let admitted = 0;
+    for (let i = 0; i < 20; i++) {
+      const ok = await chat(client).then(() => true, () => false);
+      if (ok) admitted += 1;
+    }
+    expect(admitted).toBe(10);
+    const error = await rateLimitError(chat(client));
+    expect(error.headers.get('x-ratelimit-limit-requests')).toBe('1200');
+    expect(Number(error.headers.get('x-ratelimit-remaining-requests'))).toBeLessThan(600 - 10);
   });
 });

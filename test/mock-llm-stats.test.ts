@@ -8,7 +8,7 @@ afterEach(() => mock?.close());
 describe('mock LLM stats', () => {
   it('counts answers by kind, tokens charged and a per-second histogram of admitted requests', async () => {
     const clock = { now: 50_000 };
-    mock = await startMockLlm({ rpm: 2, burst500: 1, now: () => clock.now });
+    mock = await startMockLlm({ rpm: 2, faithful: false, burst500: 1, now: () => clock.now });
     const client = new OpenAI({ baseURL: mock.url, apiKey: 'test', maxRetries: 0 });
     const chat = () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Count me' }], max_tokens: 20 });
     const settle = (request: Promise<unknown>) => request.then(() => 'ok', (error: unknown) => (error as { status?: number }).status);
@@ -49,7 +49,7 @@ describe('mock LLM stats', () => {
   });
 
   it('forgets stats and rate-limit usage on reset, keeping the options', async () => {
-    mock = await startMockLlm({ rpm: 1 });
+    mock = await startMockLlm({ rpm: 1, faithful: false });
     const client = new OpenAI({ baseURL: mock.url, apiKey: 'test', maxRetries: 0 });
     const chat = () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }).withResponse();
     await chat();

@@ -14,7 +14,8 @@ export function renderRunLine(run: RunSnapshot): string {
   const state = run.status === 'running' ? 'running' : run.status === 'completed' ? 'done' : run.status === 'cancelled' ? 'cancelled' : 'FAILED';
   const deleted = counts.deleted ? ` deleted ${counts.deleted}` : '';
   const figures = `${done}/${total ?? '?'} processed ${counts.processed} skipped ${counts.skipped} failed ${counts.failed}${deleted}`;
-  const usage = run.usage ? `  tokens ${run.usage.promptTokens}+${run.usage.completionTokens} ~$${run.usage.costUsd.toFixed(4)}` : '';
+  const calls = run.usage?.calls === undefined ? '' : `  llm calls ${run.usage.calls} (cache hits ${run.usage.cachedCalls ?? 0})`;
+  const usage = run.usage ? `${calls}  tokens ${run.usage.promptTokens}+${run.usage.completionTokens} ~$${run.usage.costUsd.toFixed(4)}` : '';
   const waiting = run.waiting ? `  ${formatWaiting(run.waiting)}` : '';
   const error = run.error ? `  ${run.error}` : '';
   return `${run.userId.padEnd(10)} ${run.pipeline.padEnd(18)} ${bar} ${pct} ${state.padEnd(9)} ${figures}${usage}${waiting}${error}`;

@@ -41,6 +41,7 @@ const configSchema = z
               prices: z.record(z.string(), z.strictObject({ input: z.number().min(0), output: z.number().min(0) })).optional(),
               timeoutMs: z.int().min(100).optional(),
               rateLimitCharge: z.enum(['max_tokens', 'usage']).optional(),
+              endUserId: z.enum(['safety_identifier', 'user']).optional(),
             }),
           )
           .optional(),

@@ -8,13 +8,15 @@ import type { Acquired, CallOutcome, LimiterOptions, LimitSpec, WaitReason } fro
 
 export interface Limiter {
   /**
-   * One attempt to take a request and `tokens` from a key's budget. With a `priority` (lower first),
-   * the caller queues under `ticket` and yields while a live caller with a better priority waits.
+   * One attempt to take a request and `tokens` from a key's budget, now or in a slot up to `aheadMs`
+   * later. With a `priority` (lower first), the caller queues under `ticket` and, while a live caller
+   * with a better priority waits, reserves only a short way ahead (or, with no `aheadMs`, yields).
    */
-  tryAcquire(key: string, tokens: number, queued?: { priority: number; ticket: string }): Promise<Acquired>;
+  tryAcquire(key: string, tokens: number, queued?: { priority: number; ticket: string }, aheadMs?: number): Promise<Acquired>;
   /**
    * Takes budget, waiting in-process only up to `maxWaitMs`; a longer wait throws LimiterWaitError
-   * so the shard goes back to the queue instead of holding a worker slot.
+   * so the shard goes back to the queue instead of holding a worker slot. A rate wait reserves its
+   * slot in the one script call and sleeps until it: no polling, no budget lost to late wake-ups.
    */
   acquire(key: string, tokens: number, maxWaitMs: number, priority?: number): Promise<{ at: number }>;
   /** Corrects the reservation with what was charged and feeds 429s, failures and learned limits back. */
@@ -32,16 +34,18 @@ export function createLimiter(redis: Redis, keys: KeyBuilder, specs: Record<stri
   const maxCooldown = options.maxCooldownMs ?? 60_000;
   const cut = options.cutFactor ?? 0.8;
   const limits = limitsByKey(specs);
+  /** The last 429 pause this process saw, per key. */
+  const pausedUntil = new Map<string, number>();
 
-  const tryAcquire = async (key: string, tokens: number, queued?: { priority: number; ticket: string }): Promise<Acquired> => {
+  const tryAcquire = async (key: string, tokens: number, queued?: { priority: number; ticket: string }, aheadMs = 0): Promise<Acquired> => {
     const spec = limits(key);
     const waiters = keys.limiterWaiters(key);
     const [status, value, reason] = await runScript<[number, number, string]>(redis, 'limiter-acquire', [keys.limiter(key), waiters.queue, waiters.expiry], [
       0, spec.rpm ?? 0, spec.tpm ?? 0, spec.rpd ?? 0, spec.tpd ?? 0, Math.max(0, Math.ceil(tokens)), burst, pace, cooldown,
-      queued?.priority ?? 0, queued?.ticket ?? '',
+      queued?.priority ?? 0, queued?.ticket ?? '', Math.max(0, Math.floor(aheadMs)),
     ]);
     if (status === -1) throw new RequestTooLargeError(key, tokens, value);
-    return status === 1 ? { granted: true, at: value } : { granted: false, waitMs: value, reason: reason as WaitReason };
+    return status === 1 ? { granted: true, at: value, waitMs: Number(reason) || 0 } : { granted: false, waitMs: value, reason: reason as WaitReason };
   };
 
   return {
@@ -51,25 +55,27 @@ export function createLimiter(redis: Redis, keys: KeyBuilder, specs: Record<stri
       const started = Date.now();
       const queued = priority > 0 ? { priority, ticket: randomUUID() } : undefined;
       for (;;) {
-        const result = await tryAcquire(key, tokens, queued);
-        if (result.granted) return result;
-        // Many callers each told "100 ms" can starve one another: the deadline counts the whole wait.
         const waited = Date.now() - started;
-        if (waited + result.waitMs > maxWaitMs) {
-          if (queued) {
-            const waiters = keys.limiterWaiters(key);
-            await redis.multi().zrem(waiters.queue, queued.ticket).hdel(waiters.expiry, queued.ticket).exec();
-          }
-          throw new LimiterWaitError(key, Math.max(result.waitMs, Math.min(waited, maxWaitMs)), result.reason);
+        const result = await tryAcquire(key, tokens, queued, maxWaitMs - waited);
+        if (result.granted) {
+          if (result.waitMs > 0) await sleep(result.waitMs);
+          // A 429 seen here while this slot slept: sending now would meet another 429 (and each
+          // one counts against the provider's RPM), so the shard waits out the pause instead.
+          const paused = (pausedUntil.get(key) ?? 0) - Date.now();
+          if (paused > 0) throw new LimiterWaitError(key, paused, 'paused');
+          return { at: result.at };
         }
-        // A short wait is cheaper in-process than a round trip through the queue. A little jitter
-        // spreads callers; more would leave the budget idle while everyone oversleeps.
-        await sleep(result.waitMs * (1 + Math.random() * 0.05));
+        // A wait too long for the slot re-queues the shard. Its ticket stays registered until it
+        // expires, so later batches make room for it meanwhile.
+        if (waited + result.waitMs > maxWaitMs) throw new LimiterWaitError(key, Math.max(result.waitMs, Math.min(waited, maxWaitMs)), result.reason);
+        // A short pause, open circuit or priority yield: sleep exactly that long, then ask once more.
+        await sleep(result.waitMs);
       }
     },
     async settle(key, reservedTokens, outcome) {
       const spec = limits(key);
       const correction = outcome.chargedTokens === undefined ? 0 : outcome.chargedTokens - reservedTokens;
+      if (outcome.kind === 'rate_limited') pausedUntil.set(key, Date.now() + (outcome.retryAfterMs ?? 1000));
       await runScript(redis, 'limiter-settle', [keys.limiter(key)], [
         0, correction, outcome.kind, Math.ceil(outcome.retryAfterMs ?? 1000),
         outcome.learned?.rpm ?? '', outcome.learned?.tpm ?? '', threshold, cooldown, maxCooldown, cut, spec.rpm ?? 0, spec.tpm ?? 0,

@@ -26,8 +26,11 @@ export interface LimiterOptions {
 
 export type WaitReason = 'rate' | 'paused' | 'circuit' | 'day';
 
-/** `at` is the Redis server's time of the grant. */
-export type Acquired = { granted: true; at: number } | { granted: false; waitMs: number; reason: WaitReason };
+/**
+ * `at` is the Redis server's time of the granted slot: now, or up to the `aheadMs` asked for later,
+ * in which case the caller sleeps `waitMs` and then sends (the budget is already taken).
+ */
+export type Acquired = { granted: true; at: number; waitMs: number } | { granted: false; waitMs: number; reason: WaitReason };
 
 /** What a call's response taught us, for `settle`. */
 export interface CallOutcome {

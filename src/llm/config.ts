@@ -16,6 +16,11 @@ export interface LlmProviderConfig {
    * ('max_tokens', the default); some servers count real usage ('usage').
    */
   rateLimitCharge?: 'max_tokens' | 'usage';
+  /**
+   * Send each call's end user, hashed (SHA-256 of the user id, never the id itself), as OpenAI's
+   * `safety_identifier` ('safety_identifier') or the older `user` field ('user'). Default: not sent.
+   */
+  endUserId?: 'safety_identifier' | 'user';
 }
 
 /** USD per million tokens. */

@@ -35,20 +35,31 @@ export function extract<I extends object, S extends z.ZodType>(options: ExtractO
           { role: 'system' as const, content: `${instructions}\nAnswer with JSON matching this schema:\n${JSON.stringify(jsonSchema)}` },
           { role: 'user' as const, content: text },
         ];
+        const check = (answer: string): { ok: true; value: z.infer<S> } | { ok: false; problem: string } => {
+          const parsed = parseJson(answer);
+          if (!parsed.ok) return { ok: false, problem: `answer is not JSON (${parsed.error})` };
+          const result = options.schema.safeParse(parsed.value);
+          if (result.success) return { ok: true, value: result.data as z.infer<S> };
+          return { ok: false, problem: `answer does not match the schema: ${z.prettifyError(result.error).replaceAll('\n', '; ')}` };
+        };
         let problem = '';
         for (let attempt = 0; attempt <= retries; attempt++) {
           const answer = await runtime.llm.chat(
-            { ...modelRef(options, runtime), messages, maxTokens: options.maxTokens ?? 512, jsonSchema: { name: 'extraction', schema: jsonSchema }, cacheScope: version, attempt },
+            {
+              ...modelRef(options, runtime),
+              messages,
+              maxTokens: options.maxTokens ?? 512,
+              jsonSchema: { name: 'extraction', schema: jsonSchema },
+              cacheScope: version,
+              attempt,
+              // An invalid answer is never cached: a later run asks again instead of failing for the cache's lifetime.
+              accept: (text) => check(text).ok,
+            },
             runtime.usage,
           );
-          const parsed = parseJson(answer);
-          if (!parsed.ok) {
-            problem = `answer is not JSON (${parsed.error})`;
-            continue;
-          }
-          const result = options.schema.safeParse(parsed.value);
-          if (result.success) return [{ context: item.context, value: { ...item.value, extracted: result.data as z.infer<S> } }];
-          problem = `answer does not match the schema: ${z.prettifyError(result.error).replaceAll('\n', '; ')}`;
+          const checked = check(answer);
+          if (checked.ok) return [{ context: item.context, value: { ...item.value, extracted: checked.value } }];
+          problem = checked.problem;
         }
         throw new LlmRequestError(`${retries + 1} tries, ${problem}`);
       }),

@@ -54,6 +54,6 @@ export async function eachItem<I, O>(
 
 /** Which model a step's call goes to, and the shard's priority for the limiter's queue. */
 export function modelRef(options: Pick<ModelOptions<unknown>, 'provider' | 'model' | 'limiterKey'>, runtime: StepRuntime) {
-  return { provider: options.provider ?? 'openai', model: options.model, limiterKey: options.limiterKey, priority: runtime.priority, ...(runtime.signal ? { signal: runtime.signal } : {}) };
+  return { provider: options.provider ?? 'openai', model: options.model, limiterKey: options.limiterKey, priority: runtime.priority, userId: runtime.userId, ...(runtime.signal ? { signal: runtime.signal } : {}) };
 }
 

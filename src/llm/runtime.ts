@@ -52,7 +52,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
   };
   const price = (ref: ModelRef) => providerConfig(ref.provider).prices?.[ref.model] ?? DEFAULT_PRICES[ref.model];
 
-  async function cached<T>(scope: string, payload: unknown, usage: UsageMeter, call: () => Promise<T>): Promise<T> {
+  async function cached<T>(scope: string, payload: unknown, usage: UsageMeter, call: () => Promise<T>, accept: (value: T) => boolean = () => true): Promise<T> {
     const key = keys.llmCache(createHash('sha256').update(scope).update('\0').update(stableStringify(payload)).digest('base64url'));
     const hit = await redis.get(key);
     if (hit) {
@@ -60,6 +60,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
       return (JSON.parse(hit) as Cached<T>).value;
     }
     const value = await call();
+    if (!accept(value)) return value;
     await redis.set(key, JSON.stringify({ value } satisfies Cached<T>), 'EX', ttl);
     return value;
   }
@@ -68,6 +69,9 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
   async function limited<T>(ref: ModelRef, reserve: number, send: () => Promise<{ value: T; charged: number; headers: Headers }>): Promise<T> {
     const key = ref.limiterKey ?? `${ref.provider}:${ref.model}`;
     ref.signal?.throwIfAborted();
+    // The SDK loads before budget is taken: a slot spent waiting on an import would send late,
+    // bunched with the next slots, and a server that holds one second's share answers 429.
+    await client(ref.provider);
     await limiter.acquire(key, reserve, maxWait, ref.priority ?? 0);
     try {
       const { value, charged, headers } = await send();
@@ -95,6 +99,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
               model: request.model,
               messages: request.messages,
               max_tokens: request.maxTokens,
+              ...endUser(providerConfig(request.provider), request.userId),
               ...(request.jsonSchema
                 ? { response_format: { type: 'json_schema' as const, json_schema: { name: request.jsonSchema.name, schema: request.jsonSchema.schema, strict: false } } }
                 : {}),
@@ -108,7 +113,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
           const chargesMax = (providerConfig(request.provider).rateLimitCharge ?? 'max_tokens') === 'max_tokens';
           return { value: content, charged: promptTokens + (chargesMax ? request.maxTokens : completionTokens), headers: response.headers };
         });
-      });
+      }, request.accept);
     },
     async embed(request, usage) {
       return cached(`embed:${request.provider}:${request.cacheScope}`, { model: request.model, inputs: request.inputs }, usage, async () => {
@@ -131,6 +136,11 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
 
 /** The SDK's per-request options: the shard's abort signal, so a hung call is cut when its run is cancelled. */
 const requestOptions = (ref: ModelRef) => (ref.signal ? { signal: ref.signal } : undefined);
+/** The end user as the provider is configured to receive it: hashed, so the id itself never leaves. */
+function endUser(config: LlmProviderConfig, userId: string | undefined): { safety_identifier?: string; user?: string } {
+  if (!config.endUserId || !userId) return {};
+  return { [config.endUserId]: createHash('sha256').update(userId).digest('hex').slice(0, 32) };
+}
 
 function learnedFrom(headers: Headers | undefined): CallOutcome['learned'] {
   const read = readRateLimitHeaders(headers);

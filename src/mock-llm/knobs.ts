@@ -14,6 +14,8 @@ const knobsSchema = z
     models: z.array(z.string().min(1)).min(1),
     rpm: z.number().int().positive(),
     tpm: z.number().int().positive(),
+    faithful: z.boolean(),
+    enforcedShare: z.number().positive().max(1),
     defaultMaxTokens: z.number().int().positive(),
     latencyMs: latency,
     failRate: z.number().min(0).max(1),

@@ -9,6 +9,13 @@ export interface MockLlmKnobs {
   rpm?: number;
   /** Tokens per minute, per model (charged as prompt tokens + max_tokens). Unset: unlimited. */
   tpm?: number;
+  /**
+   * Enforce limits as OpenAI does (default true): a bucket holds one second's share of each
+   * per-minute limit, and refused requests count against RPM. False: a whole minute's burst fits.
+   */
+  faithful?: boolean;
+  /** Share (0..1] of rpm/tpm really enforced while the headers claim all of it, as on a key another app shares. Default 1. */
+  enforcedShare?: number;
   /** Output tokens charged against `tpm` when a request sets no max_tokens. Default 1024. */
   defaultMaxTokens?: number;
   /** Added before every admitted request is answered. */

@@ -17,6 +17,8 @@ export interface ModelRef {
   priority?: number;
   /** Aborts the call (the run was cancelled); an aborted call does not count against the provider. */
   signal?: AbortSignal;
+  /** The end user the call is for; sent hashed when the provider is configured to (`endUserId`). */
+  userId?: string;
 }
 
 export interface ChatRequest extends ModelRef {
@@ -28,6 +30,8 @@ export interface ChatRequest extends ModelRef {
   cacheScope: string;
   /** Skip the cache (a retry after an invalid answer must ask again). */
   attempt?: number;
+  /** Whether an answer is valid; one that is not is returned but never cached, so asking again pays for a new one. */
+  accept?: (answer: string) => boolean;
 }
 
 export interface EmbedRequest extends ModelRef {
@@ -51,18 +55,40 @@ export interface Usage {
   cachedCalls: number;
 }
 
-/** Adds up the LLM usage of one batch; the runtime adds it to the run's counts once. */
+/**
+ * Adds up the LLM usage of one batch. With `publish`, each paid call (and cache hit) is also
+ * published the moment it happens, so a call paid by an attempt that is later re-queued or
+ * fails still counts, once.
+ */
 export class UsageMeter {
   readonly usage: Usage = { promptTokens: 0, completionTokens: 0, costMicros: 0, calls: 0, cachedCalls: 0 };
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly publish?: (delta: Usage) => Promise<unknown>) {}
 
   add(promptTokens: number, completionTokens: number, costMicros: number): void {
     this.usage.promptTokens += promptTokens;
     this.usage.completionTokens += completionTokens;
     this.usage.costMicros += costMicros;
     this.usage.calls += 1;
+    this.send({ promptTokens, completionTokens, costMicros, calls: 1, cachedCalls: 0 });
   }
 
   addCached(): void {
     this.usage.cachedCalls += 1;
+    this.send({ promptTokens: 0, completionTokens: 0, costMicros: 0, calls: 0, cachedCalls: 1 });
+  }
+
+  /** Resolves when every publication so far is written. */
+  async flushed(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+
+  private send(delta: Usage): void {
+    if (!this.publish) return;
+    // A lost publication costs an under-count, never the batch: it is not worth failing work over.
+    const sent = this.publish(delta).catch(() => undefined);
+    this.pending.add(sent);
+    void sent.finally(() => this.pending.delete(sent));
   }
 }

@@ -44,8 +44,8 @@ export interface RunSnapshot {
   startedAt: string;
   finishedAt?: string;
   error?: string;
-  /** LLM tokens and estimated cost so far (cached answers are free). */
-  usage?: { promptTokens: number; completionTokens: number; costUsd: number };
+  /** LLM calls paid, tokens billed and estimated cost so far, counted when paid; answers from the cache are free. */
+  usage?: { promptTokens: number; completionTokens: number; costUsd: number; calls?: number; cachedCalls?: number };
   /**
    * Set while the run's work waits on a source's rate limit, an LLM budget, a provider outage or a
    * quota: `on` the source or limiter key, `until` (ISO) when the wait should end.

@@ -22,7 +22,8 @@ export async function processBatch(rt: RuntimeContext, data: BatchJobData, prior
   const changed = await writer.changed(data.records.map((r) => ({ sourceId: r.id, hash: hashOf(r.hash) })));
   const todo = data.records.filter((r) => changed.has(r.id));
 
-  const usage = new UsageMeter();
+  // Usage is published as each call is paid, not with the batch: a re-queued attempt's calls count too.
+  const usage = new UsageMeter((delta) => rt.runs.addUsage(data, delta));
   const runtime = { pipelineId: data.pipelineId, userId: data.userId, runId: data.runId, llm: rt.llm, usage, priority, recordTimeoutMs: pipeline.recordTimeoutMs, ...(signal ? { signal } : {}) };
   const { documents, failures } = await runSteps(pipeline.chain.steps, todo, runtime);
   const entries = todo
@@ -36,6 +37,7 @@ export async function processBatch(rt: RuntimeContext, data: BatchJobData, prior
   // A cancelled run writes nothing more: the steps' results of an aborted batch are dropped whole.
   signal?.throwIfAborted();
   const { written, deleted } = await writer.write([...entries, ...deletions]);
+  await usage.flushed();
 
   const result = await rt.runs.completeBatch(data, {
     batchId: data.batchId,
@@ -44,7 +46,6 @@ export async function processBatch(rt: RuntimeContext, data: BatchJobData, prior
     failed: failures.length,
     written,
     failures,
-    usage: usage.usage,
     deleted,
   });
   if (result.outcome === 'ignored') return;

@@ -139,6 +139,12 @@ export class RunStore {
     return decode(ref.runId, result);
   }
 
+  /** Adds LLM usage to a run when it is paid (add-usage.lua), apart from the batch's completion. */
+  async addUsage(ref: RunRef, usage: Usage): Promise<void> {
+    const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
+    await runScript(this.redis, 'add-usage', [run.state], [usage.promptTokens, usage.completionTokens, usage.costMicros, usage.calls, usage.cachedCalls]);
+  }
+
   async fail(ref: RunRef, reason: string): Promise<{ changed: boolean; run: RunSnapshot }> {
     const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
     const [changed, fields] = await runScript<[number, (string | null)[]]>(
@@ -213,6 +219,7 @@ export class RunStore {
 const SNAPSHOT_FIELDS = [
   'status', 'seq', 'discovered', 'processed', 'skipped', 'failed', 'written', 'totalSum', 'totalKnown', 'sources',
   'startedAt', 'finishedAt', 'error', 'pipeline', 'user', 'promptTokens', 'completionTokens', 'costMicros', 'waiting', 'deleted',
+  'llmCalls', 'cachedCalls',
 ];
 
 const SEEN_CHUNK = 1000;
@@ -230,7 +237,7 @@ function decode(runId: string, [outcome, fields]: [number, (string | null)[]]): 
 }
 
 function toSnapshot(runId: string, fields: (string | null)[]): RunSnapshot {
-  const [status, seq, discovered, processed, skipped, failed, written, totalSum, totalKnown, sources, startedAt, finishedAt, error, pipeline, user, promptTokens, completionTokens, costMicros, waiting, deleted] =
+  const [status, seq, discovered, processed, skipped, failed, written, totalSum, totalKnown, sources, startedAt, finishedAt, error, pipeline, user, promptTokens, completionTokens, costMicros, waiting, deleted, llmCalls, cachedCalls] =
     fields;
   const int = (v: string | null | undefined) => Number(v ?? 0);
   const totalIsKnown = int(sources) > 0 && int(totalKnown) >= int(sources);
@@ -251,8 +258,16 @@ function toSnapshot(runId: string, fields: (string | null)[]): RunSnapshot {
     startedAt: startedAt ?? '',
     ...(finishedAt ? { finishedAt } : {}),
     ...(error ? { error } : {}),
-    ...(int(promptTokens) + int(completionTokens) > 0
-      ? { usage: { promptTokens: int(promptTokens), completionTokens: int(completionTokens), costUsd: int(costMicros) / 1e6 } }
+    ...(int(promptTokens) + int(completionTokens) + int(cachedCalls) > 0
+      ? {
+          usage: {
+            promptTokens: int(promptTokens),
+            completionTokens: int(completionTokens),
+            costUsd: int(costMicros) / 1e6,
+            calls: int(llmCalls),
+            cachedCalls: int(cachedCalls),
+          },
+        }
       : {}),
     ...(waiting && status === 'running' ? { waiting: JSON.parse(waiting) as RunSnapshot['waiting'] } : {}),
     seq: int(seq),

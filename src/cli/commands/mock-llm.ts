@@ -8,6 +8,8 @@ interface MockLlmCliOptions {
   rpm?: number;
   tpm?: number;
   latency?: LatencySetting;
+  faithful: boolean;
+  enforcedShare?: number;
   failRate?: number;
   models?: string[];
   apiKey?: string;
@@ -36,6 +38,12 @@ function failRate(value: string): number {
   return n;
 }
 
+function share(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1) throw new InvalidArgumentError(`--enforced-share must be a number above 0, at most 1, got "${value}"`);
+  return n;
+}
+
 function modelList(value: string): string[] {
   const models = value.split(',').map((model) => model.trim());
   if (models.some((model) => model === '')) throw new InvalidArgumentError(`--models must be model ids separated by commas, got "${value}"`);
@@ -50,7 +58,9 @@ export function registerMockLlm(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--rpm <n>', 'requests per minute, per model (default: unlimited)', positiveInt('--rpm'))
     .option('--tpm <n>', 'tokens per minute, per model (default: unlimited)', positiveInt('--tpm'))
-    .option('--latency <ms>', 'added to every answer: 50, or a range like 20-80', latency)
+    .option('--latency <ms>', 'added to every answer: 50, or a range like 0-200 (100 ± 100 ms)', latency)
+    .option('--no-faithful', 'let a whole minute of budget go at once (default: one second\'s share per bucket, as OpenAI)')
+    .option('--enforced-share <x>', 'enforce only this share of rpm/tpm while headers claim all of it (a shared key)', share)
     .option('--fail-rate <x>', 'share of requests (0..1) answered 500, spread evenly', failRate)
     .option('--models <a,b>', 'accepted model ids (default: any)', modelList)
     .option('--api-key <key>', 'require this bearer key (401 otherwise)')
@@ -63,6 +73,8 @@ export function registerMockLlm(program: Command): void {
         rpm: options.rpm,
         tpm: options.tpm,
         latencyMs: options.latency,
+        faithful: options.faithful,
+        enforcedShare: options.enforcedShare,
         failRate: options.failRate,
         models: options.models,
         requireApiKey: options.apiKey,

@@ -6,7 +6,9 @@
 -- ARGV[8] pacing factor (share of the limit we aim for, e.g. 0.97)
 -- ARGV[9] circuit cooldown (ms) for a half-open probe
 -- ARGV[10] priority (lower goes first; 0 = takes no part in priorities)  ARGV[11] ticket id
--- Returns { 1, serverTimeMs, '' } when granted; { 0, waitMs, reason } to wait (reason: rate, paused, circuit, day);
+-- ARGV[12] how far ahead (ms) a rate wait may be reserved (0: grant only now)
+-- Returns { 1, slotTimeMs, waitMs } when granted: the caller sends at slotTimeMs (now, or up to ARGV[12] later,
+-- already paid for, so it sleeps once and never asks again); { 0, waitMs, reason } to wait (reason: rate, paused, circuit, day);
 -- { -1, limit, 'too_large' } when the request can never fit the per-minute token budget.
 -- Buckets refill continuously (per millisecond), so work is paced per second, not in per-minute bursts.
 -- Effective limits are the configured ones, lowered by what the provider's headers or 429s taught us.
@@ -17,16 +19,23 @@ local want = tonumber(ARGV[6])
 local burst = tonumber(ARGV[7])
 local pace = tonumber(ARGV[8])
 local h = redis.call('HMGET', key, 'r', 't', 'ts', 'pausedUntil', 'learnedRpm', 'learnedTpm', 'circuitUntil',
-  'failures', 'day', 'dayRequests', 'dayTokens', 'cutAt')
+  'failures', 'day', 'dayRequests', 'dayTokens', 'cutAt', 'ceilRpm', 'ceilTpm', 'probeUntil', 'probed')
 
--- Limits cut after a 429 that named no limits recover slowly: 10% a minute, up to the configured ones.
+-- The limit in force is the smallest set: configured, advertised (ceil*), cut by 429s (learned*).
+-- @include smallest-limit
+local effective = smallestLimit
+
+-- Limits cut by 429s (the server enforces less than it says, or others share the key) grow back
+-- 5% every 5 s without a 429, up to the configured and advertised ones: a sawtooth under the
+-- capacity really available, that follows it when it grows again.
 local cutAt = tonumber(h[12] or '0')
-if cutAt > 0 and now - cutAt >= 60000 then
-  local function recover(field, index, configured)
+if cutAt > 0 and now - cutAt >= 5000 then
+  local function recover(field, index, configured, ceil)
     local learned = tonumber(h[index] or '0')
     if learned <= 0 then return end
-    local raised = learned * 1.1
-    if configured > 0 and raised >= configured then
+    local raised = learned * 1.05
+    local top = effective(configured, ceil)
+    if top > 0 and raised >= top then
       redis.call('HDEL', key, field)
       h[index] = false
     else
@@ -34,21 +43,25 @@ if cutAt > 0 and now - cutAt >= 60000 then
       h[index] = tostring(raised)
     end
   end
-  recover('learnedRpm', 5, tonumber(ARGV[2]))
-  recover('learnedTpm', 6, tonumber(ARGV[3]))
+  recover('learnedRpm', 5, ARGV[2], h[13])
+  recover('learnedTpm', 6, ARGV[3], h[14])
   redis.call('HSET', key, 'cutAt', now)
 end
 
-local function effective(configured, learned)
-  configured = tonumber(configured)
-  learned = tonumber(learned)
-  if learned and learned > 0 and (configured == 0 or learned < configured) then return learned end
-  return configured
-end
-local fullTpm = effective(ARGV[3], h[6])
-local rpm = effective(ARGV[2], h[5]) * pace
+local fullTpm = effective(ARGV[3], h[6], h[14])
+local rpm = effective(ARGV[2], h[5], h[13]) * pace
 local tpm = fullTpm * pace
 if fullTpm > 0 and want > fullTpm then return { -1, math.floor(fullTpm), 'too_large' } end
+
+-- No limits known at all (none configured, no answer read yet): one probe call goes first, and its
+-- answer's headers set the pace; the others wait for it instead of bursting into an unknown limit.
+if rpm == 0 and fullTpm == 0 and tonumber(ARGV[2]) == 0 and tonumber(ARGV[3]) == 0 and not h[16] then
+  local probeUntil = tonumber(h[15] or '0')
+  if probeUntil > now then return { 0, math.min(probeUntil - now, 200), 'rate' } end
+  redis.call('HSET', key, 'probeUntil', now + 10000)
+  redis.call('PEXPIRE', key, 86400000)
+  return { 1, now, '0' }
+end
 
 local pausedUntil = tonumber(h[4] or '0')
 if pausedUntil > now then return { 0, pausedUntil - now, 'paused' } end
@@ -61,6 +74,10 @@ if circuitUntil > now then return { 0, circuitUntil - now, 'circuit' } end
 -- This is what makes the budget, not just worker slots, go to a new user's first batches first.
 local priority = tonumber(ARGV[10])
 local ticket = ARGV[11]
+local ahead = tonumber(ARGV[12] or '0')
+-- While a better-priority caller waits its turn, the others may reserve only a short way ahead, so
+-- the reserved horizon drains and the better one finds a slot when it comes back.
+local yielding = false
 local function register(waitMs)
   if priority > 0 then
     redis.call('ZADD', KEYS[2], priority, ticket)
@@ -76,8 +93,12 @@ if priority > 0 then
     local expires = tonumber(redis.call('HGET', KEYS[3], head[1]) or '0')
     if expires >= now then
       if tonumber(head[2]) < priority and head[1] ~= ticket then
-        register(50)
-        return { 0, 50, 'rate' }
+        if ahead <= 0 then
+          register(50)
+          return { 0, 50, 'rate' }
+        end
+        yielding = true
+        ahead = ahead / 4
       end
       break
     end
@@ -93,6 +114,7 @@ local last = tonumber(h[3] or tostring(now))
 local elapsed = math.max(0, now - last)
 local r = tonumber(h[1] or tostring(rCap))
 local t = tonumber(h[2] or tostring(tCap))
+-- Reserved slots leave the buckets in debt (negative); a full bucket holds only `burst` seconds.
 if rpm > 0 then r = math.min(rCap, r + elapsed * rpm / 60000) end
 if tpm > 0 then t = math.min(tCap, t + elapsed * tpm / 60000) end
 
@@ -113,12 +135,14 @@ if rpm > 0 and r < 1 then wait = math.max(wait, (1 - r) * 60000 / rpm) end
 -- A request larger than a full bucket goes when the bucket is full, leaving it in debt.
 local need = math.min(want, tCap)
 if tpm > 0 and t < need then wait = math.max(wait, (need - t) * 60000 / tpm) end
-if wait > 0 then
+if wait > ahead or (wait > 0 and ahead <= 0) then
   redis.call('HSET', key, 'r', r, 't', t, 'ts', now)
   redis.call('PEXPIRE', key, 86400000)
-  register(math.ceil(wait))
+  -- A yielding caller is not the one others should make room for.
+  if not yielding then register(math.ceil(wait)) end
   return { 0, math.ceil(wait), 'rate' }
 end
+wait = math.ceil(wait)
 
 -- After an open circuit's cooldown, one caller goes through as a probe; the others wait for its answer.
 if failures > 0 and circuitUntil > 0 then
@@ -132,4 +156,4 @@ if priority > 0 then
   redis.call('ZREM', KEYS[2], ticket)
   redis.call('HDEL', KEYS[3], ticket)
 end
-return { 1, now, '' }
+return { 1, now + wait, tostring(wait) }

@@ -8,18 +8,23 @@
 -- ARGV[10] cut factor for a 429 that taught no limits (e.g. 0.8)  ARGV[11] configured rpm  ARGV[12] configured tpm
 -- Returns { circuit open until (ms, 0 if closed), consecutive failures }.
 local key = KEYS[1]
+-- @include smallest-limit
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local correction = tonumber(ARGV[2])
+local outcome = ARGV[3]
 if correction ~= 0 then
   redis.call('HINCRBYFLOAT', key, 't', -correction)
   redis.call('HINCRBYFLOAT', key, 'dayTokens', correction)
 end
-local outcome = ARGV[3]
--- Limits read from the provider's headers are the truth: they replace configured or cut ones at once.
-if ARGV[5] ~= '' then redis.call('HSET', key, 'learnedRpm', ARGV[5]) end
-if ARGV[6] ~= '' then redis.call('HSET', key, 'learnedTpm', ARGV[6]) end
-if ARGV[5] ~= '' or ARGV[6] ~= '' then redis.call('HDEL', key, 'cutAt') end
+-- Limits read from the provider's headers are what it advertises: a ceiling over the configured
+-- ones. They may claim more than is really available (a key shared with another app or deployment),
+-- so 429s still cut below them.
+if ARGV[5] ~= '' then redis.call('HSET', key, 'ceilRpm', ARGV[5]) end
+if ARGV[6] ~= '' then redis.call('HSET', key, 'ceilTpm', ARGV[6]) end
+-- A probe's answer (or its failure) ends the probe: the headers, if any, now set the pace.
+redis.call('HDEL', key, 'probeUntil')
+if outcome == 'ok' or ARGV[5] ~= '' or ARGV[6] ~= '' then redis.call('HSET', key, 'probed', 1) end
 
 if outcome == 'ok' then
   redis.call('HSET', key, 'failures', 0, 'circuitUntil', 0)
@@ -31,13 +36,16 @@ if outcome == 'rate_limited' then
   local untilMs = now + tonumber(ARGV[4])
   local paused = tonumber(redis.call('HGET', key, 'pausedUntil') or '0')
   if untilMs > paused then redis.call('HSET', key, 'pausedUntil', untilMs) end
-  redis.call('HSET', key, 'r', 0, 't', 0, 'ts', untilMs)
-  if ARGV[5] == '' and ARGV[6] == '' then
-    -- No limits in the headers: cut what we aim for, fast. It recovers slowly on success (limiter.ts).
+  -- Slots already reserved ahead stay owed (a bucket in debt is not forgiven).
+  local b = redis.call('HMGET', key, 'r', 't')
+  redis.call('HSET', key, 'r', math.min(0, tonumber(b[1] or '0')), 't', math.min(0, tonumber(b[2] or '0')), 'ts', untilMs)
+  -- Whatever the headers say, a 429 means less is available than we aim for: cut fast, at most
+  -- once a second (a burst of 429s is one signal); it grows back slowly (limiter-acquire.lua).
+  local h = redis.call('HMGET', key, 'learnedRpm', 'learnedTpm', 'ceilRpm', 'ceilTpm', 'cutAt')
+  if now - tonumber(h[5] or '0') >= 1000 then
     local cut = tonumber(ARGV[10])
-    local h = redis.call('HMGET', key, 'learnedRpm', 'learnedTpm')
-    local rpm = tonumber(h[1] or ARGV[11]) or 0
-    local tpm = tonumber(h[2] or ARGV[12]) or 0
+    local rpm = smallestLimit(h[1], h[3], ARGV[11])
+    local tpm = smallestLimit(h[2], h[4], ARGV[12])
     if rpm > 0 then redis.call('HSET', key, 'learnedRpm', math.max(1, rpm * cut)) end
     if tpm > 0 then redis.call('HSET', key, 'learnedTpm', math.max(1, tpm * cut)) end
     redis.call('HSET', key, 'cutAt', now)
