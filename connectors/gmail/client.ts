@@ -5,7 +5,6 @@
  * SourceError. No in-client retries: a rate limit re-queues the shard, 5xx is retried by the runtime
  * with backoff.
  */
-import { getMaxListeners, setMaxListeners } from 'node:events';
 import { gmail, type gmail_v1 } from '@googleapis/gmail';
 import type { ReadContext } from 'sluice';
 import type { TokenSourceFor } from './auth.js';
@@ -37,8 +36,6 @@ export function createApiProvider(options: ResolvedOptions, tokens: TokenSourceF
 
   return function apiFor(context: ReadContext<unknown>): GmailApi {
     const tokenSource = tokens(context);
-    // Every call in flight listens on the shard's signal (the client adds more than one listener each).
-    if (context.signal && getMaxListeners(context.signal) < 4 * options.concurrency) setMaxListeners(4 * options.concurrency, context.signal);
     const send = async <T>(name: GmailCall, token: string, fn: (users: Users, o: CallOptions) => Promise<{ data: T }>) => {
       await context.limiter.take(options.userLimitKey, QUOTA_UNITS[name]);
       await context.limiter.take(options.projectLimitKey, QUOTA_UNITS[name]);
