@@ -26,8 +26,8 @@ const MOCK_TPM = 1_200_000;
 /** The Gmail user: sluice.config.ts gives the fake's refresh token to this user only. */
 const GMAIL_USER = 'dana';
 const GMAIL_MAILBOX = 'dana@example.com';
-/** 300 messages in threads of 3: 100 threads, each summarised, mined for people and commitments, embedded. */
-const GMAIL_MESSAGES = 300;
+/** 240 messages in threads of 4: 60 threads, each summarised, mined for people and commitments, embedded. */
+const GMAIL_MESSAGES = 240;
 
 async function main(): Promise<void> {
   const redis = await redisForDemo();
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   if (mock) console.log(`LLM: sluice mock-llm at ${mock.url}, ${MOCK_RPM} requests and ${MOCK_TPM} tokens a minute (set OPENAI_API_KEY to use OpenAI)`);
   const llmEnv = mock ? { OPENAI_BASE_URL: mock.url, OPENAI_API_KEY: 'mock-key' } : {};
   // The same mailbox every time (seeded history ids), so a second demo replays its history and reads nothing.
-  const gmail = await startFakeGmail({ users: { [GMAIL_MAILBOX]: { messages: generateMailbox({ count: GMAIL_MESSAGES, threadSize: 3 }) } }, latencyMs: 20, seed: 1 });
+  const gmail = await startFakeGmail({ users: { [GMAIL_MAILBOX]: { messages: generateMailbox({ count: GMAIL_MESSAGES, threadSize: 4 }) } }, latencyMs: 20, seed: 1 });
   console.log(`Gmail: sluice fake Gmail at ${gmail.url}, ${GMAIL_MESSAGES} messages for "${GMAIL_USER}", 15,000 quota units a minute`);
   const gmailEnv = { GMAIL_API_URL: gmail.url, GMAIL_TOKEN_URL: gmail.tokenUrl, DEMO_GMAIL_REFRESH_TOKEN: gmail.refreshTokenOf(GMAIL_MAILBOX) };
   Object.assign(process.env, llmEnv, gmailEnv);
