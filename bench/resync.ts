@@ -11,7 +11,7 @@
  * LLM calls and tokens are the mock LLM's own counts. Worker-slot utilisation of the first sync is
  * the mean of BullMQ's active-job count sampled every 100 ms, over the 16 slots.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
@@ -21,7 +21,7 @@ import type { RunSnapshot } from '../src/index.js';
 import { generateRepo, startFakeGitHub, type ChurnReport } from '../src/testing/github-server.js';
 import { startMockLlm } from '../src/testing/index.js';
 import { CONCURRENCY, PIPELINE_ID, REPO, TOKEN, USER_ID, resyncConfig, toEnv, type ResyncScenario } from './resync-setup.js';
-import { deletePrefixAt } from './support.js';
+import { deletePrefixAt, printTable, runToEnd, seconds, startWorkerChild, statusOf } from './support.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -54,18 +54,6 @@ interface Figures {
   churn?: string;
 }
 
-async function startWorker(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/resync-worker.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, ...toEnv(scenario) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  children.push(child);
-  const [message] = (await Promise.race([once(child, 'message'), once(child, 'exit').then(() => [undefined])])) as [{ type: string } | undefined];
-  if (message?.type !== 'ready') throw new Error('a worker child exited before it was ready');
-  return child;
-}
-
 /** One run, start to its final event; optionally samples active jobs every 100 ms. */
 async function sync(label: string, sampleSlots: boolean, churn?: ChurnReport): Promise<Figures> {
   gh.stats.reset();
@@ -80,20 +68,7 @@ async function sync(label: string, sampleSlots: boolean, churn?: ChurnReport): P
         }
       })()
     : undefined;
-  const started = Date.now();
-  const { runId } = await sluice.startRun(PIPELINE_ID, { userId: USER_ID });
-  let firstDocMs: number | undefined;
-  let after: string | undefined;
-  let final: RunSnapshot | undefined;
-  while (!final) {
-    for (const event of await sluice.events(USER_ID, { after, blockMs: 1000 })) {
-      after = event.id;
-      if (event.runId !== runId || !('run' in event)) continue;
-      if (firstDocMs === undefined && event.run.counts.written > 0) firstDocMs = Date.now() - started;
-      if (event.type === 'run.completed' || event.type === 'run.failed') final = event.run;
-    }
-  }
-  const wallMs = Date.now() - started;
+  const { run: final, wallMs, firstDocMs } = await runToEnd(sluice, PIPELINE_ID, USER_ID);
   sampling = false;
   await sampler;
   const stats = llm.stats();
@@ -118,27 +93,14 @@ function describeChurn(c: ChurnReport): string {
 function print(all: Figures[]): void {
   const first = all[0]!;
   const pct = (n: number) => `${((100 * n) / first.requests).toFixed(1)}%`;
-  const s = (ms?: number) => (ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(1)} s`);
   console.log(`\nbench:resync — ${REPO}: 2,000 files, 500 issues, 100 pulls, 3 comments per issue; GitHub latency 50 ms; ${WORKERS} workers x ${CONCURRENCY}`);
-  console.log('run            | API requests (of 1st) | 304s | LLM calls | LLM tokens | processed | written | deleted | wall   | 1st doc | status');
-  for (const f of all) {
-    const c = f.run.counts;
-    console.log(
-      [
-        f.label.padEnd(14),
-        `${f.requests} (${pct(f.requests)})`.padEnd(21),
-        String(f.notModified).padEnd(4),
-        String(f.llmCalls).padEnd(9),
-        String(f.llmTokens).padEnd(10),
-        String(c.processed).padEnd(9),
-        String(c.written).padEnd(7),
-        String(c.deleted ?? 'n/a').padEnd(7),
-        s(f.wallMs).padEnd(6),
-        s(f.firstDocMs).padEnd(7),
-        `${f.run.status}${c.failed ? `, ${c.failed} failed` : ''}`,
-      ].join(' | '),
-    );
-  }
+  printTable(
+    ['run           ', 'API requests (of 1st)', '304s', 'LLM calls', 'LLM tokens', 'processed', 'written', 'deleted', 'wall  ', '1st doc', 'status'],
+    all.map((f) => {
+      const c = f.run.counts;
+      return [f.label, `${f.requests} (${pct(f.requests)})`, f.notModified, f.llmCalls, f.llmTokens, c.processed, c.written, c.deleted ?? 'n/a', seconds(f.wallMs), seconds(f.firstDocMs), statusOf(f.run)];
+    }),
+  );
   for (const f of all) if (f.churn) console.log(`  ${f.label}: ${f.churn}`);
   if (first.utilisation !== undefined) {
     console.log(`first sync: worker slots busy ${(100 * first.utilisation).toFixed(0)}% on average (active jobs sampled every 100 ms / ${WORKERS * CONCURRENCY} slots)`);
@@ -151,7 +113,7 @@ function print(all: Figures[]): void {
 
 try {
   await deletePrefixAt(REDIS_URL, scenario.prefix);
-  await Promise.all(Array.from({ length: WORKERS }, () => startWorker()));
+  await Promise.all(Array.from({ length: WORKERS }, () => startWorkerChild(ROOT, 'bench/resync-worker.ts', toEnv(scenario), children)));
   const all: Figures[] = [await sync('first sync', true), await sync('0% changed', false)];
   const repo = gh.repo(REPO);
   let churn = repo.churn({ share: 0.01, seed: 2 });

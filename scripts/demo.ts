@@ -1,7 +1,8 @@
 /**
- * `npm run demo`: ingests this repository for three users at once through two worker processes,
- * with live progress, then shows where the context landed. No credentials, no network.
- * With GITHUB_TOKEN set, a fourth user also ingests a real GitHub repository (DEMO_GITHUB_REPO).
+ * `npm run demo`: ingests this repository for three users at once, and a fourth user's Gmail
+ * mailbox from a local fake Gmail server, through two worker processes, with live progress, then
+ * shows where the context landed. No credentials, no network.
+ * With GITHUB_TOKEN set, one more user ingests a real GitHub repository (DEMO_GITHUB_REPO).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { createSluice, loadConfig } from '../src/runtime/index.js';
 import { bundledWidgetScript, createProgressServer, createProgressToken } from '../src/server/index.js';
-import { startMockLlm } from '../src/testing/index.js';
+import { generateMailbox, startFakeGmail, startMockLlm, type FakeGmail } from '../src/testing/index.js';
 import { followRuns } from '../src/cli/follow.js';
 import { createKeys } from '../src/store/keys.js';
 import { redisForDemo } from './redis-for-demo.js';
@@ -22,6 +23,11 @@ const USERS = ['alice', 'bob', 'carol'];
 const OUTPUT = join(ROOT, '.sluice', 'demo');
 const MOCK_RPM = 5_000;
 const MOCK_TPM = 1_200_000;
+/** The Gmail user: sluice.config.ts gives the fake's refresh token to this user only. */
+const GMAIL_USER = 'dana';
+const GMAIL_MAILBOX = 'dana@example.com';
+/** 240 messages in threads of 4: 60 threads, each summarised, mined for people and commitments, embedded. */
+const GMAIL_MESSAGES = 240;
 
 async function main(): Promise<void> {
   const redis = await redisForDemo();
@@ -31,9 +37,14 @@ async function main(): Promise<void> {
   const mock = process.env.OPENAI_API_KEY ? undefined : await startMockLlm({ rpm: MOCK_RPM, tpm: MOCK_TPM, latencyMs: { min: 40, max: 160 } });
   if (mock) console.log(`LLM: sluice mock-llm at ${mock.url}, ${MOCK_RPM} requests and ${MOCK_TPM} tokens a minute (set OPENAI_API_KEY to use OpenAI)`);
   const llmEnv = mock ? { OPENAI_BASE_URL: mock.url, OPENAI_API_KEY: 'mock-key' } : {};
-  Object.assign(process.env, llmEnv);
-  const env = { ...process.env, ...llmEnv, REDIS_URL: redis.url, SLUICE_PREFIX: PREFIX };
+  // The same mailbox every time (seeded history ids), so a second demo replays its history and reads nothing.
+  const gmail = await startFakeGmail({ users: { [GMAIL_MAILBOX]: { messages: generateMailbox({ count: GMAIL_MESSAGES, threadSize: 4 }) } }, latencyMs: 20, seed: 1 });
+  console.log(`Gmail: sluice fake Gmail at ${gmail.url}, ${GMAIL_MESSAGES} messages for "${GMAIL_USER}", 15,000 quota units a minute`);
+  const gmailEnv = { GMAIL_API_URL: gmail.url, GMAIL_TOKEN_URL: gmail.tokenUrl, DEMO_GMAIL_REFRESH_TOKEN: gmail.refreshTokenOf(GMAIL_MAILBOX) };
+  Object.assign(process.env, llmEnv, gmailEnv);
+  const env = { ...process.env, REDIS_URL: redis.url, SLUICE_PREFIX: PREFIX };
   const { config } = await loadConfig(join(ROOT, 'sluice.config.ts')).catch(async (error: unknown) => {
+    await gmail.close();
     await mock?.close();
     await redis.stop();
     throw error;
@@ -49,11 +60,12 @@ async function main(): Promise<void> {
     const server = createProgressServer({ sluice, secret, widgetScript: bundledWidgetScript() });
     const listening = await server.listen(Number(process.env.DEMO_PORT ?? 0));
     closeServer = () => listening.close();
-    const pairs = USERS.map((userId) => `user=${userId}&token=${createProgressToken({ userId, secret, ttlSeconds: 3600 })}`);
+    const pairs = [...USERS, GMAIL_USER].map((userId) => `user=${userId}&token=${createProgressToken({ userId, secret, ttlSeconds: 3600 })}`);
     console.log(`Watch it live in a browser: ${listening.url}/?${pairs.join('&')}\n`);
 
     const runs = await Promise.all(USERS.map((userId) => sluice.startRun('demo-files', { userId, input: { root: ROOT } })));
-    const users = [...USERS];
+    runs.push(await sluice.startRun('gmail-onboarding', { userId: GMAIL_USER }));
+    const users = [...USERS, GMAIL_USER];
     if (process.env.GITHUB_TOKEN) {
       const repo = process.env.DEMO_GITHUB_REPO ?? 'taskforcesh/bullmq';
       console.log(`GITHUB_TOKEN is set: user "github-you" also ingests ${repo}`);
@@ -78,21 +90,26 @@ async function main(): Promise<void> {
       console.log(`\nA document: ${sample.id} -> passage ${sample.value.passage} of ${sample.value.path}, ${sample.value.words} words`);
       console.log(`  file summary: ${sample.value.fileSummary}`);
     }
+    await showMail(sluice, gmail);
     for (const run of finals) {
       if (run.usage) console.log(`  ${run.userId}: ${run.usage.promptTokens} prompt + ${run.usage.completionTokens} completion tokens, ~$${run.usage.costUsd.toFixed(4)}`);
     }
     const stats = mock?.stats();
     if (stats && stats.requests > 0) {
       const perSecond = new Map<number, number>();
-      for (const bucket of stats.perSecond) perSecond.set(bucket.second, (perSecond.get(bucket.second) ?? 0) + bucket.tokens);
+      // The mock's limits are per model: the chat model's seconds (the Gmail user's embeddings have their own).
+      for (const bucket of stats.perSecond) {
+        if (bucket.model === 'gpt-4o-mini') perSecond.set(bucket.second, (perSecond.get(bucket.second) ?? 0) + bucket.tokens);
+      }
       const busiest = Math.max(...perSecond.values());
       console.log(
         `\nThe mock LLM answered ${stats.ok} of ${stats.requests} requests, ${stats.rateLimited} rate-limited; its busiest second ` +
-          `took ${(busiest / 1000).toFixed(1)}k tokens of the ${MOCK_TPM / 60_000}k it allows: the workers share one limiter.`,
+          `took ${(busiest / 1000).toFixed(1)}k gpt-4o-mini tokens of the ${MOCK_TPM / 60_000}k it allows: the workers share one limiter.`,
       );
     }
     console.log(
-      `\nRun the demo again: unchanged files are skipped, nothing is rewritten.` +
+      `\nRun the demo again: unchanged files are skipped and ${GMAIL_USER}'s mailbox is replayed from Gmail's history ` +
+        `(2 quota units), nothing is rewritten.` +
         `\nInspect: REDIS_URL=${redis.url} SLUICE_PREFIX=${PREFIX} npx tsx src/cli/bin.ts status --user alice`,
     );
     if (finals.some((r) => r.status === 'failed')) process.exitCode = 1;
@@ -106,7 +123,22 @@ async function main(): Promise<void> {
     for (const worker of workers) worker.child.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exited));
     await mock?.close();
+    await gmail.close();
     await redis.stop();
+  }
+}
+
+/** A thread as it landed, and what reading the mailbox cost against the user's Gmail quota. */
+async function showMail(sluice: ReturnType<typeof createSluice>, gmail: FakeGmail): Promise<void> {
+  const docs = await sluice.documents<{ subject: string; participants: string[]; summary: string; embedding: number[] }>('gmail-onboarding', GMAIL_USER);
+  const units = Object.values(gmail.stats.unitsPerMinute[GMAIL_MAILBOX] ?? {}).reduce((a, b) => a + b, 0);
+  const calls = Object.values(gmail.stats.calls).reduce((a, b) => a + b, 0);
+  const refused = Object.values(gmail.stats.refused).reduce((a, b) => a + b, 0);
+  console.log(`\n${GMAIL_USER}'s mailbox: ${calls} Gmail API calls, ${units} quota units (peak ${gmail.peakUnitsPerMinute(GMAIL_MAILBOX)} in a minute of the 15,000 allowed), ${refused} refused`);
+  const sample = docs[0];
+  if (sample) {
+    console.log(`A thread: ${sample.value.subject} (${sample.value.participants.join(', ')}), ${sample.value.embedding.length}-dimension embedding`);
+    console.log(`  summary: ${sample.value.summary}`);
   }
 }
 

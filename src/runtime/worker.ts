@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RuntimeContext } from './context.js';
@@ -43,7 +44,11 @@ export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: stri
     const { runId, pipelineId, userId } = runRefSchema.parse(job.data);
     const shard = cancellation.track(rt.keys.run(pipelineId, userId, runId).state);
     try {
-      await run(bullSignal ? AbortSignal.any([shard.signal, bullSignal]) : shard.signal);
+      const signal = bullSignal ? AbortSignal.any([shard.signal, bullSignal]) : shard.signal;
+      // Every call a shard has in flight listens on its signal (a page's fetches, a batch's LLM calls,
+      // and the OpenAI client never removes its listener): no MaxListenersExceededWarning for those.
+      setMaxListeners(0, signal);
+      await run(signal);
     } catch (error) {
       // The run was cancelled: whatever the aborted call threw, the shard just ends (its run's
       // status already stops every later shard), with no retry and no failure counted.

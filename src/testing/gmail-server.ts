@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildRaw, snippetOf, type GmailMessageSeed } from './gmail-data.js';
+import { createRandom } from './github-data.js';
 
 export { generateMailbox, type GenerateMailboxOptions, type GmailMessageSeed } from './gmail-data.js';
 
@@ -50,6 +51,11 @@ export interface FakeGmailOptions {
   /** History records kept per mailbox; a start id older than those kept gets 404. Default unlimited. */
   historyRetention?: number;
   latencyMs?: number;
+  /**
+   * Makes history ids the same from one server to the next for the same mailbox (their steps are
+   * random otherwise), so a checkpoint taken against one server replays against the next.
+   */
+  seed?: number;
   /** Clock for quota windows, token expiry and internal dates. Default Date.now. */
   now?: () => number;
   host?: string;
@@ -164,6 +170,7 @@ export async function startFakeGmail(options: FakeGmailOptions = {}): Promise<Fa
   const faults: Fault[] = [];
   const stats: FakeGmailStats = { calls: {}, unitsPerMinute: {}, peakConcurrent: {}, refused: {}, tokenRefreshes: 0 };
   let idCounter = 0x18c0000000000;
+  const random = options.seed === undefined ? Math.random : createRandom(options.seed).next;
 
   const mailbox = (email: string): Mailbox => {
     const box = mailboxes.get(email);
@@ -172,7 +179,7 @@ export async function startFakeGmail(options: FakeGmailOptions = {}): Promise<Fa
   };
 
   const record = (box: Mailbox, entry: Omit<HistoryRecord, 'id'>): number => {
-    box.historyId += 1 + Math.floor(Math.random() * 3); // Gmail's ids grow, not by one
+    box.historyId += 1 + Math.floor(random() * 3); // Gmail's ids grow, not by one
     box.history.push({ id: box.historyId, ...entry });
     if (options.historyRetention !== undefined) trimHistory(box, options.historyRetention);
     return box.historyId;
@@ -552,3 +559,4 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers });
   res.end(JSON.stringify(body));
 }
+
