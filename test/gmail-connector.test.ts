@@ -8,6 +8,7 @@ import { generateMailbox, startFakeGmail, type FakeGmail, type FakeGmailOptions 
 import { createGmailConnector, type GmailConnectorOptions, type GmailMessage } from '../connectors/gmail/index.js';
 import { MemoryState, readAll, recordsOf } from '../connectors/github/fixtures/harness.js';
 import { deletePrefix, uniquePrefix } from './support/redis.js';
+import { withSilentServer } from './support/silent-server.js';
 
 const ANN = 'ann@example.com';
 const BOB = 'bob@example.com';
@@ -236,22 +237,16 @@ describe('gmail server errors', () => {
 
 describe('gmail deadlines', () => {
   it('a Gmail request that does not answer in time fails with "timed out", a retryable source error', async () => {
-    const { createServer } = await import('node:http');
     // Gmail itself never answers; tokens still come from the fake.
-    const silent = createServer(() => {});
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const { port } = silent.address() as { port: number };
-    try {
-      fake = await startFakeGmail({ users: { [ANN]: { messages: generateMailbox({ count: 1 }) } } });
-      const gmail = createGmailConnector({ rootUrl: `http://127.0.0.1:${port}/`, tokenUrl: fake.tokenUrl, requestTimeoutMs: 200 });
-      const error = await gmail.streams.messages.read(context(fake, ANN, {}), undefined).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(SourceError);
-      expect((error as SourceError).kind).toBe('retry');
-      expect((error as Error).message).toBe('Gmail users.getProfile timed out after 0.2 s');
-    } finally {
-      silent.closeAllConnections();
-      silent.close();
-    }
+    const server = await startFakeGmail({ users: { [ANN]: { messages: generateMailbox({ count: 1 }) } } });
+    fake = server;
+    const error = await withSilentServer(async (url) => {
+      const gmail = createGmailConnector({ rootUrl: `${url}/`, tokenUrl: server.tokenUrl, requestTimeoutMs: 200 });
+      return gmail.streams.messages.read(context(server, ANN, {}), undefined).catch((e: unknown) => e);
+    });
+    expect(error).toBeInstanceOf(SourceError);
+    expect((error as SourceError).kind).toBe('retry');
+    expect((error as Error).message).toBe('Gmail users.getProfile timed out after 0.2 s');
   });
 
   it('refuses a deadline that is not a positive integer', () => {

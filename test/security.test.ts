@@ -29,6 +29,7 @@ import { z } from 'zod';
 import { synthetic } from './support/synthetic.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from './support/redis.js';
 import { waitForRun } from './support/wait.js';
+import { withSilentServer } from './support/silent-server.js';
 
 const exec = promisify(execFile);
 
@@ -482,20 +483,12 @@ describe('failed jobs keep ids, not contents', () => {
 
 describe('deadlines', () => {
   it('a GitHub request that does not answer in time fails with "timed out", instead of holding the worker', async () => {
-    const { createServer } = await import('node:http');
-    // A server that takes requests and never answers them.
-    const silent = createServer(() => {});
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const { port } = silent.address() as { port: number };
-    try {
-      const github = createGithubConnector({ baseUrl: `http://127.0.0.1:${port}`, retry: { retries: 0, baseDelayMs: 1 }, requestTimeoutMs: 200 });
+    await withSilentServer(async (url) => {
+      const github = createGithubConnector({ baseUrl: url, retry: { retries: 0, baseDelayMs: 1 }, requestTimeoutMs: 200 });
       const ctx = { ...runContext(), credentials: async () => ({ token: 'tok' }) };
       const read = github.issues({ comments: false, repos: ['acme/slow'] }).read(ctx, undefined);
       await expect(read).rejects.toThrow(/timed out after 0\.2 s/);
-    } finally {
-      silent.closeAllConnections();
-      silent.close();
-    }
+    });
   });
 
   const start = ownSluice('sec-deadline');
