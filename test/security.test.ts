@@ -87,9 +87,9 @@ function ownSluice(name: string) {
     if (open) await deletePrefix(open.prefix);
     open = undefined;
   });
-  return (pipelines: Pipeline<any>[]) => {
+  return (pipelines: Pipeline<any>[], runs?: { maxActivePerUser?: number; maxRecordsPerRun?: number; maxBytesPerRun?: number }) => {
     const prefix = uniquePrefix(name);
-    open = { prefix, sluice: createSluice(defineConfig({ prefix, redis: REDIS_URL, pipelines, progress: { intervalMs: 10 } })) };
+    open = { prefix, sluice: createSluice(defineConfig({ prefix, redis: REDIS_URL, pipelines, progress: { intervalMs: 10 }, ...(runs ? { runs } : {}) })) };
     return open;
   };
 }
@@ -533,6 +533,38 @@ describe('per-user limits', () => {
       await sluice.close();
       await deletePrefix(sluice.config.prefix as string);
       }
+  });
+});
+
+describe('per-run caps', () => {
+  const start = ownSluice('sec-caps');
+
+  it('two runs started at once cannot both pass the cap of active runs', async () => {
+    const pipelines = ['a', 'b'].map((id) => definePipeline({ id, source: synthetic.records({ count: 1, pageSize: 1 }) }));
+    const { sluice } = start(pipelines, { maxActivePerUser: 1 });
+    const results = await Promise.allSettled([sluice.startRun('a', { userId: 'u1' }), sluice.startRun('b', { userId: 'u1' })]);
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((result) => result.status === 'rejected') as PromiseRejectedResult;
+    expect(String(refused.reason)).toMatch(/already has 1 runs going \(the limit is 1\)/);
+  });
+
+  it.each([
+    { cap: { maxRecordsPerRun: 15 }, reason: /^run stopped: 20 records read, the cap is 15 \(runs\.maxRecordsPerRun\)$/ },
+    { cap: { maxBytesPerRun: 100 }, reason: /^run stopped: [\d,]+ bytes of records read, the cap is 100 \(runs\.maxBytesPerRun\)$/ },
+  ])('a run past $cap fails with a reason naming the cap', async ({ cap, reason }) => {
+    const pipeline = definePipeline({ id: 'many', source: synthetic.records({ count: 50, pageSize: 10 }) });
+    const { sluice } = start([pipeline], cap);
+    sluice.startWorker({ concurrency: 1 });
+    const { runId } = await sluice.startRun('many', { userId: 'u1' });
+    const run = await waitForRun(sluice, 'u1', runId);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(reason);
+    expect(run.counts.discovered).toBeLessThan(50);
+  });
+
+  it('the caps are validated with the config', () => {
+    expect(() => defineConfig({ pipelines: [], runs: { maxRecordsPerRun: 0 } })).toThrow(/maxRecordsPerRun/);
+    expect(() => defineConfig({ pipelines: [], runs: { maxBytesPerRun: 1.5 } })).toThrow(/maxBytesPerRun/);
   });
 });
 
