@@ -23,7 +23,7 @@ import { defineConfig, definePipeline, type Pipeline } from '../src/index.js';
 import { createSluice, type Sluice } from '../src/runtime/index.js';
 import { createProgressServer, createProgressToken, verifyProgressToken } from '../src/server/index.js';
 import { SERVER_LIMITS } from '../src/server/listen.js';
-import { startTestServer } from './support/progress-server.js';
+import { runAt, startTestServer } from './support/progress-server.js';
 import { openSse } from './support/sse.js';
 import { z } from 'zod';
 import { synthetic } from './support/synthetic.js';
@@ -585,6 +585,31 @@ describe('browser-facing errors', () => {
     } finally {
       spy.mockRestore();
       vi.restoreAllMocks();
+      await t.stop();
+    }
+  });
+
+  it('failed runs and items reach browsers without host paths or upstream bodies; the CLI side keeps them', async () => {
+    const t = await startTestServer('sec-redact');
+    try {
+      const failedRun = { ...runAt('u1', 1), status: 'failed' as const, error: 'SourceError: EACCES: permission denied, open \'/srv/secret/host/notes.txt\'' };
+      await t.publisher.publishItemFailed(failedRun, { id: 'a.md', reason: 'GitHub GET /repos/a/b failed (502): <!DOCTYPE html><html>internal proxy 10.0.0.7</html>' });
+      await t.publisher.publishRun('run.failed', failedRun);
+      const stream = await openSse(`${t.url}/v1/users/u1/progress/stream?since=0-0`, { authorization: `Bearer ${t.token('u1')}` });
+      const messages = await stream.messages(2);
+      stream.close();
+      const sent = messages.map((message) => message.data).join('\n');
+      expect(sent).not.toContain('/srv/secret');
+      expect(sent).not.toContain('10.0.0.7');
+      expect(sent).toContain('notes.txt');
+      expect(sent).toContain('failed (502): [response body removed]');
+      const response = await fetch(`${t.url}/v1/users/u1/progress`, { headers: { authorization: `Bearer ${t.token('u1')}` } });
+      const body = await response.text();
+      expect(body).not.toContain('/srv/secret');
+      expect(body).toContain('notes.txt');
+      // Operator side: the full text.
+      expect((await t.sluice.status('u1'))[0]?.error).toContain('/srv/secret/host/notes.txt');
+    } finally {
       await t.stop();
     }
   });
