@@ -164,7 +164,7 @@ describe('git runs without the commands of the folder it lists', () => {
 });
 
 const API = 'https://api.github.test';
-const listQuery = { state: 'all', sort: 'updated', direction: 'desc', per_page: '100' };
+const listQuery = { state: 'all', sort: 'created', direction: 'asc', per_page: '100' };
 
 describe('credentials', () => {
   let sluice: Sluice | undefined;
