@@ -204,3 +204,36 @@ describe('the connector object', () => {
     expect(() => createGithubConnector({ perPage: 500 })).toThrow(/perPage/);
   });
 });
+
+describe('sizes are checked against what GitHub sent, not what it claims', () => {
+  const big = Buffer.from('# Big\n' + 'x'.repeat(5000)).toString('base64');
+
+  it('a README claiming 10 bytes but carrying more than maxFileBytes is skipped as oversized', async () => {
+    const { readme } = createGithubConnector({ retry: { retries: 0 }, maxFileBytes: 1000 }).streams;
+    const lying = { ...fixture<Record<string, unknown>>('readme-app'), size: 10, content: big };
+    const scope = nock(API).get('/repos/acme/app/readme').reply(200, lying);
+    const pages = await readAll(readme, makeContext({ repos: ['acme/app'] }));
+    scope.done();
+    expect(recordsOf(pages)).toEqual([]);
+  });
+
+  it('a blob claiming 10 bytes but carrying more than maxFileBytes is skipped as oversized', async () => {
+    const { files } = createGithubConnector({ retry: { retries: 0 }, maxFileBytes: 1000 }).streams;
+    const lying = { ...fixture<Record<string, unknown>>('blob-README.md'), size: 10, content: big, encoding: 'base64' };
+    // The lying README blob is registered first, so it answers before the honest one of appBlobs.
+    blobs(
+      nock(API)
+        .get('/repos/acme/app')
+        .reply(200, appRepo)
+        .get('/repos/acme/app/git/trees/main')
+        .query({ recursive: '1' })
+        .reply(200, fixture('tree-app'))
+        .get(`/repos/acme/app/git/blobs/${SHA.readme}`)
+        .reply(200, lying),
+    );
+    const pages = await readAll(files, makeContext({ repos: ['acme/app'] }));
+    const paths = recordsOf(pages).map((record) => (record.data as { path: string }).path);
+    expect(paths).not.toContain('README.md');
+    expect(paths.length).toBeGreaterThan(0);
+  });
+});

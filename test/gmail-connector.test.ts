@@ -8,6 +8,7 @@ import { generateMailbox, startFakeGmail, type FakeGmail, type FakeGmailOptions 
 import { createGmailConnector, type GmailConnectorOptions, type GmailMessage } from '../connectors/gmail/index.js';
 import { MemoryState, readAll, recordsOf } from '../connectors/github/fixtures/harness.js';
 import { deletePrefix, uniquePrefix } from './support/redis.js';
+import { withSilentServer } from './support/silent-server.js';
 
 const ANN = 'ann@example.com';
 const BOB = 'bob@example.com';
@@ -231,6 +232,25 @@ describe('gmail server errors', () => {
     expect(error).not.toBeInstanceOf(SourceRateLimitError);
     expect((error as SourceError).kind).toBe('retry');
     expect((error as Error).message).toBe('Gmail users.messages.list failed (503): Backend Error');
+  });
+});
+
+describe('gmail deadlines', () => {
+  it('a Gmail request that does not answer in time fails with "timed out", a retryable source error', async () => {
+    // Gmail itself never answers; tokens still come from the fake.
+    const server = await startFakeGmail({ users: { [ANN]: { messages: generateMailbox({ count: 1 }) } } });
+    fake = server;
+    const error = await withSilentServer(async (url) => {
+      const gmail = createGmailConnector({ rootUrl: `${url}/`, tokenUrl: server.tokenUrl, requestTimeoutMs: 200 });
+      return gmail.streams.messages.read(context(server, ANN, {}), undefined).catch((e: unknown) => e);
+    });
+    expect(error).toBeInstanceOf(SourceError);
+    expect((error as SourceError).kind).toBe('retry');
+    expect((error as Error).message).toBe('Gmail users.getProfile timed out after 0.2 s');
+  });
+
+  it('refuses a deadline that is not a positive integer', () => {
+    expect(() => createGmailConnector({ requestTimeoutMs: 0 })).toThrow(/requestTimeoutMs must be a positive integer/);
   });
 });
 

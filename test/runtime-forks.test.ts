@@ -52,7 +52,7 @@ describe('forked pages', () => {
       const runs = new RunStore(redis, keys);
       const ref = { runId: 'r1', pipelineId: 'forks', userId: 'ada' };
       await runs.start(ref, 1, {});
-      const commit = { pageId: 's0p0', batchCount: 1, forkCount: 5, source: 's0', discovered: 2, unchanged: 0, failures: [], fullListing: false };
+      const commit = { pageId: 's0p0', batchCount: 1, forkCount: 5, source: 's0', discovered: 2, unchanged: 0, failures: [], fullListing: false, bytes: 0 };
       const first = await runs.completePage(ref, commit);
       const second = await runs.completePage(ref, commit);
       expect(second.ordinal).toBe(first.ordinal);

@@ -23,12 +23,13 @@ import { defineConfig, definePipeline, type Pipeline } from '../src/index.js';
 import { createSluice, type Sluice } from '../src/runtime/index.js';
 import { createProgressServer, createProgressToken, verifyProgressToken } from '../src/server/index.js';
 import { SERVER_LIMITS } from '../src/server/listen.js';
-import { startTestServer } from './support/progress-server.js';
+import { runAt, startTestServer } from './support/progress-server.js';
 import { openSse } from './support/sse.js';
 import { z } from 'zod';
 import { synthetic } from './support/synthetic.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from './support/redis.js';
 import { waitForRun } from './support/wait.js';
+import { withSilentServer } from './support/silent-server.js';
 
 const exec = promisify(execFile);
 
@@ -86,9 +87,9 @@ function ownSluice(name: string) {
     if (open) await deletePrefix(open.prefix);
     open = undefined;
   });
-  return (pipelines: Pipeline<any>[]) => {
+  return (pipelines: Pipeline<any>[], runs?: { maxActivePerUser?: number; maxRecordsPerRun?: number; maxBytesPerRun?: number }) => {
     const prefix = uniquePrefix(name);
-    open = { prefix, sluice: createSluice(defineConfig({ prefix, redis: REDIS_URL, pipelines, progress: { intervalMs: 10 } })) };
+    open = { prefix, sluice: createSluice(defineConfig({ prefix, redis: REDIS_URL, pipelines, progress: { intervalMs: 10 }, ...(runs ? { runs } : {}) })) };
     return open;
   };
 }
@@ -482,20 +483,12 @@ describe('failed jobs keep ids, not contents', () => {
 
 describe('deadlines', () => {
   it('a GitHub request that does not answer in time fails with "timed out", instead of holding the worker', async () => {
-    const { createServer } = await import('node:http');
-    // A server that takes requests and never answers them.
-    const silent = createServer(() => {});
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const { port } = silent.address() as { port: number };
-    try {
-      const github = createGithubConnector({ baseUrl: `http://127.0.0.1:${port}`, retry: { retries: 0, baseDelayMs: 1 }, requestTimeoutMs: 200 });
+    await withSilentServer(async (url) => {
+      const github = createGithubConnector({ baseUrl: url, retry: { retries: 0, baseDelayMs: 1 }, requestTimeoutMs: 200 });
       const ctx = { ...runContext(), credentials: async () => ({ token: 'tok' }) };
       const read = github.issues({ comments: false, repos: ['acme/slow'] }).read(ctx, undefined);
       await expect(read).rejects.toThrow(/timed out after 0\.2 s/);
-    } finally {
-      silent.closeAllConnections();
-      silent.close();
-    }
+    });
   });
 
   const start = ownSluice('sec-deadline');
@@ -543,6 +536,38 @@ describe('per-user limits', () => {
   });
 });
 
+describe('per-run caps', () => {
+  const start = ownSluice('sec-caps');
+
+  it('two runs started at once cannot both pass the cap of active runs', async () => {
+    const pipelines = ['a', 'b'].map((id) => definePipeline({ id, source: synthetic.records({ count: 1, pageSize: 1 }) }));
+    const { sluice } = start(pipelines, { maxActivePerUser: 1 });
+    const results = await Promise.allSettled([sluice.startRun('a', { userId: 'u1' }), sluice.startRun('b', { userId: 'u1' })]);
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((result) => result.status === 'rejected') as PromiseRejectedResult;
+    expect(String(refused.reason)).toMatch(/already has 1 runs going \(the limit is 1\)/);
+  });
+
+  it.each([
+    { cap: { maxRecordsPerRun: 15 }, reason: /^run stopped: 20 records read, the cap is 15 \(runs\.maxRecordsPerRun\)$/ },
+    { cap: { maxBytesPerRun: 100 }, reason: /^run stopped: [\d,]+ bytes of records read, the cap is 100 \(runs\.maxBytesPerRun\)$/ },
+  ])('a run past $cap fails with a reason naming the cap', async ({ cap, reason }) => {
+    const pipeline = definePipeline({ id: 'many', source: synthetic.records({ count: 50, pageSize: 10 }) });
+    const { sluice } = start([pipeline], cap);
+    sluice.startWorker({ concurrency: 1 });
+    const { runId } = await sluice.startRun('many', { userId: 'u1' });
+    const run = await waitForRun(sluice, 'u1', runId);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(reason);
+    expect(run.counts.discovered).toBeLessThan(50);
+  });
+
+  it('the caps are validated with the config', () => {
+    expect(() => defineConfig({ pipelines: [], runs: { maxRecordsPerRun: 0 } })).toThrow(/maxRecordsPerRun/);
+    expect(() => defineConfig({ pipelines: [], runs: { maxBytesPerRun: 1.5 } })).toThrow(/maxBytesPerRun/);
+  });
+});
+
 describe('browser-facing errors', () => {
   it('carry a code, a generic message and a request id; the details are logged under that id', async () => {
     const t = await startTestServer('sec-errors');
@@ -560,6 +585,31 @@ describe('browser-facing errors', () => {
     } finally {
       spy.mockRestore();
       vi.restoreAllMocks();
+      await t.stop();
+    }
+  });
+
+  it('failed runs and items reach browsers without host paths or upstream bodies; the CLI side keeps them', async () => {
+    const t = await startTestServer('sec-redact');
+    try {
+      const failedRun = { ...runAt('u1', 1), status: 'failed' as const, error: 'SourceError: EACCES: permission denied, open \'/srv/secret/host/notes.txt\'' };
+      await t.publisher.publishItemFailed(failedRun, { id: 'a.md', reason: 'GitHub GET /repos/a/b failed (502): <!DOCTYPE html><html>internal proxy 10.0.0.7</html>' });
+      await t.publisher.publishRun('run.failed', failedRun);
+      const stream = await openSse(`${t.url}/v1/users/u1/progress/stream?since=0-0`, { authorization: `Bearer ${t.token('u1')}` });
+      const messages = await stream.messages(2);
+      stream.close();
+      const sent = messages.map((message) => message.data).join('\n');
+      expect(sent).not.toContain('/srv/secret');
+      expect(sent).not.toContain('10.0.0.7');
+      expect(sent).toContain('notes.txt');
+      expect(sent).toContain('failed (502): [response body removed]');
+      const response = await fetch(`${t.url}/v1/users/u1/progress`, { headers: { authorization: `Bearer ${t.token('u1')}` } });
+      const body = await response.text();
+      expect(body).not.toContain('/srv/secret');
+      expect(body).toContain('notes.txt');
+      // Operator side: the full text.
+      expect((await t.sluice.status('u1'))[0]?.error).toContain('/srv/secret/host/notes.txt');
+    } finally {
       await t.stop();
     }
   });

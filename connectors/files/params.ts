@@ -12,11 +12,17 @@ export interface FilesConnectorOptions {
   maxFileBytes?: number;
   /** Default number of paths per page. Default: 200. */
   pageSize?: number;
+  /**
+   * Deadline of one file read, in ms: a read that has not finished by then (a hung network mount)
+   * fails that file ("timed out after N s") and the page goes on. Default: 30 000.
+   */
+  readTimeoutMs?: number;
 }
 
 export const DEFAULT_IGNORE: readonly string[] = ['node_modules/**', '.git/**', 'dist/**'];
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024;
 export const DEFAULT_PAGE_SIZE = 200;
+export const DEFAULT_READ_TIMEOUT_MS = 30_000;
 
 /**
  * Every field is optional in the schema, defaults are applied at read time: a schema default
@@ -45,6 +51,7 @@ export interface ResolvedSettings {
   maxFileBytes: number;
   pageSize: number;
   useGit: boolean;
+  readTimeoutMs: number;
 }
 
 export function resolveSettings(params: FilesParams, options: FilesConnectorOptions): ResolvedSettings {
@@ -54,5 +61,6 @@ export function resolveSettings(params: FilesParams, options: FilesConnectorOpti
     maxFileBytes: params.maxFileBytes ?? options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
     pageSize: params.pageSize ?? options.pageSize ?? DEFAULT_PAGE_SIZE,
     useGit: options.useGit ?? true,
+    readTimeoutMs: options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
   };
 }

@@ -54,7 +54,7 @@ export function filesStream(options: FilesConnectorOptions): StreamDefinition<Fi
       const failures: ItemFailure[] = [];
       const outcomes = await mapLimit(pagePaths, READ_CONCURRENCY, (path) => {
         ctx.signal?.throwIfAborted();
-        return readTextFile(root, path, settings.maxFileBytes);
+        return readTextFile(root, path, settings.maxFileBytes, settings.readTimeoutMs);
       });
       outcomes.forEach((outcome, index) => {
         const path = pagePaths[index] as string;

@@ -6,9 +6,9 @@
  * with backoff.
  */
 import { gmail, type gmail_v1 } from '@googleapis/gmail';
-import type { ReadContext } from 'sluice';
+import { SourceError, type ReadContext } from 'sluice';
 import type { TokenSourceFor } from './auth.js';
-import { httpStatus, toSourceError } from './errors.js';
+import { CONNECTOR, httpStatus, toSourceError } from './errors.js';
 import type { UserGate } from './gate.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -24,7 +24,7 @@ export const QUOTA_UNITS = {
 export type GmailCall = keyof typeof QUOTA_UNITS;
 
 type Users = gmail_v1.Resource$Users;
-type CallOptions = { headers: Record<string, string>; signal?: AbortSignal; retry: false };
+type CallOptions = { headers: Record<string, string>; signal?: AbortSignal; timeout: number; retry: false };
 
 export interface GmailApi {
   readonly options: ResolvedOptions;
@@ -39,7 +39,16 @@ export function createApiProvider(options: ResolvedOptions, tokens: TokenSourceF
     const send = async <T>(name: GmailCall, token: string, fn: (users: Users, o: CallOptions) => Promise<{ data: T }>) => {
       await context.limiter.take(options.userLimitKey, QUOTA_UNITS[name]);
       await context.limiter.take(options.projectLimitKey, QUOTA_UNITS[name]);
-      return (await fn(users, { headers: { authorization: `Bearer ${token}` }, signal: context.signal, retry: false })).data;
+      try {
+        const call = { headers: { authorization: `Bearer ${token}` }, signal: context.signal, timeout: options.requestTimeoutMs, retry: false as const };
+        return (await fn(users, call)).data;
+      } catch (error) {
+        // gaxios aborts a request past its deadline; the run's own abort (cancellation) stays an abort.
+        if (!context.signal?.aborted && isAbort(error)) {
+          throw new SourceError(`Gmail ${name} timed out after ${options.requestTimeoutMs / 1000} s`, CONNECTOR, { cause: error });
+        }
+        throw error;
+      }
     };
     return {
       options,
@@ -60,6 +69,14 @@ export function createApiProvider(options: ResolvedOptions, tokens: TokenSourceF
         }),
     };
   };
+}
+
+/** An aborted request: gaxios' own deadline (TimeoutError) or an AbortError, somewhere in the cause chain. */
+function isAbort(error: unknown): boolean {
+  for (let e = error as { name?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return true;
+  }
+  return false;
 }
 
 export type ApiFor = ReturnType<typeof createApiProvider>;

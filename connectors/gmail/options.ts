@@ -12,6 +12,8 @@ export interface GmailConnectorOptions {
   userLimitKey?: string;
   /** Limiter key of the Google Cloud project's budget, charged too when configured. Default `gmail:project`. */
   projectLimitKey?: string;
+  /** Deadline of one Gmail request, in ms: a request that has not answered by then fails (and is retried). Default 30 000. */
+  requestTimeoutMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -21,13 +23,16 @@ export interface ResolvedOptions {
   pageSize: number;
   userLimitKey: string;
   projectLimitKey: string;
+  requestTimeoutMs: number;
 }
 
 export function resolveOptions(options: GmailConnectorOptions = {}): ResolvedOptions {
   const concurrency = options.concurrency ?? 10;
   const pageSize = options.pageSize ?? 50;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new TypeError(`gmail: concurrency must be a positive integer, got ${concurrency}`);
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 500) throw new TypeError(`gmail: pageSize must be 1..500, got ${pageSize}`);
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) throw new TypeError(`gmail: requestTimeoutMs must be a positive integer, got ${requestTimeoutMs}`);
   return {
     rootUrl: options.rootUrl ?? 'https://gmail.googleapis.com/',
     tokenUrl: options.tokenUrl ?? 'https://oauth2.googleapis.com/token',
@@ -35,5 +40,6 @@ export function resolveOptions(options: GmailConnectorOptions = {}): ResolvedOpt
     pageSize,
     userLimitKey: options.userLimitKey ?? 'gmail:user:{userId}',
     projectLimitKey: options.projectLimitKey ?? 'gmail:project',
+    requestTimeoutMs,
   };
 }

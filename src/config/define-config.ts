@@ -27,6 +27,13 @@ export interface ProgressOptions {
 export interface RunLimitOptions {
   /** Runs one user may have going at once (each pipeline runs once per user anyway). Default 5. */
   maxActivePerUser?: number;
+  /**
+   * Records one run may read (counted as its pages complete) before it is stopped and fails with a
+   * reason naming this cap. Default 1,000,000.
+   */
+  maxRecordsPerRun?: number;
+  /** Bytes of record data (their JSON length) one run may read before it is stopped. Default 1 GiB. */
+  maxBytesPerRun?: number;
 }
 
 export interface SluiceConfig {

@@ -68,7 +68,13 @@ const configSchema = z
         maxRuns: z.int().min(1).optional(),
       })
       .optional(),
-    runs: z.strictObject({ maxActivePerUser: z.int().min(1).optional() }).optional(),
+    runs: z
+      .strictObject({
+        maxActivePerUser: z.int().min(1).optional(),
+        maxRecordsPerRun: z.int().min(1).optional(),
+        maxBytesPerRun: z.int().min(1).optional(),
+      })
+      .optional(),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -44,12 +44,14 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
         apiKey,
         baseURL: p.baseURL ?? process.env.OPENAI_BASE_URL ?? undefined,
         maxRetries: 0,
-        timeout: p.timeoutMs ?? 60_000,
+        timeout: timeoutOf(p),
       });
       clients.set(name, existing);
     }
     return existing;
   };
+  /** The SDK's per-request options: a deadline (the provider's `timeoutMs`), and the shard's abort signal, so a hung call is cut when its run is cancelled. */
+  const requestOptions = (ref: ModelRef) => ({ timeout: timeoutOf(providerConfig(ref.provider)), ...(ref.signal ? { signal: ref.signal } : {}) });
   const price = (ref: ModelRef) => providerConfig(ref.provider).prices?.[ref.model] ?? DEFAULT_PRICES[ref.model];
 
   async function cached<T>(scope: string, payload: unknown, usage: UsageMeter, call: () => Promise<T>, accept: (value: T) => boolean = () => true): Promise<T> {
@@ -83,7 +85,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
       await limiter.settle(key, reserve, outcome);
       if (ref.signal?.aborted) throw ref.signal.reason;
       if (outcome.kind === 'rate_limited') throw new LimiterWaitError(key, outcome.retryAfterMs ?? 1000, 'paused');
-      throw classify(ref, error);
+      throw classify(ref, error, timeoutOf(providerConfig(ref.provider)));
     }
   }
 
@@ -134,13 +136,15 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
   };
 }
 
-/** The SDK's per-request options: the shard's abort signal, so a hung call is cut when its run is cancelled. */
-const requestOptions = (ref: ModelRef) => (ref.signal ? { signal: ref.signal } : undefined);
 /** The end user as the provider is configured to receive it: hashed, so the id itself never leaves. */
 function endUser(config: LlmProviderConfig, userId: string | undefined): { safety_identifier?: string; user?: string } {
   if (!config.endUserId || !userId) return {};
   return { [config.endUserId]: createHash('sha256').update(userId).digest('hex').slice(0, 32) };
 }
+
+/** Deadline of one provider request, in ms. */
+export const DEFAULT_LLM_TIMEOUT_MS = 60_000;
+const timeoutOf = (provider: LlmProviderConfig) => provider.timeoutMs ?? DEFAULT_LLM_TIMEOUT_MS;
 
 function learnedFrom(headers: Headers | undefined): CallOutcome['learned'] {
   const read = readRateLimitHeaders(headers);
@@ -167,9 +171,12 @@ function outcomeOf(error: unknown): CallOutcome {
   return error instanceof LlmRequestError ? { kind: 'none' } : { kind: 'failed' };
 }
 
-function classify(ref: ModelRef, error: unknown): Error {
+function classify(ref: ModelRef, error: unknown, timeoutMs: number): Error {
   const where = `${ref.provider}:${ref.model}`;
   if (error instanceof LlmRequestError) return error;
+  if (error instanceof Error && error.constructor.name === 'APIConnectionTimeoutError') {
+    return new ProviderUnavailableError(`${where} timed out after ${timeoutMs / 1000} s`);
+  }
   if (isApiError(error) && (error.status === 401 || error.status === 403)) {
     return new LlmAuthError(`${where} rejected the API key (${error.status})`);
   }

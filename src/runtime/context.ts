@@ -21,6 +21,8 @@ export interface RuntimeContext {
   limiter: Limiter;
   llm: LlmRuntime;
   maxItemFailures: number;
+  /** Per-run caps (runs.maxRecordsPerRun, runs.maxBytesPerRun): a run past one is stopped. */
+  runCaps: RunCaps;
   pipeline(id: string): Pipeline<unknown>;
   queue(name: string): Queue;
   /** A schedule came due: start its run, or skip it while one is going. */
@@ -28,6 +30,13 @@ export interface RuntimeContext {
   /** A run completed or failed (with the error that failed it): schedules react to it. */
   runEnded?(run: RunSnapshot, error?: unknown): Promise<void>;
 }
+
+export interface RunCaps {
+  maxRecords: number;
+  maxBytes: number;
+}
+
+export const DEFAULT_RUN_CAPS: RunCaps = { maxRecords: 1_000_000, maxBytes: 1024 ** 3 };
 
 /** One BullMQ Queue per queue name, created on first use and shared by the process. */
 export function createQueueRegistry(connection: Redis, prefix: string) {

@@ -3,7 +3,7 @@ import { SourceResponseError } from '../connector/errors.js';
 import type { Credentials, Page, Source } from '../connector/types.js';
 import { createConnectorState } from './connector-state.js';
 import { createSourceLimiter } from './source-limiter.js';
-import type { RuntimeContext } from './context.js';
+import type { RunCaps, RuntimeContext } from './context.js';
 import { addJobs, batchId, chainPageId, forkChain, jobOptions, sweepId, type JobSpec, type PageJobData } from './jobs.js';
 import { publishItemFailures, publishShardResult } from './publish.js';
 import { watermarkKey } from './watermark.js';
@@ -52,8 +52,17 @@ export async function processPage(rt: RuntimeContext, data: PageJobData, signal?
     watermark: page.watermark,
     watermarkKey: wmKey,
     fullListing,
+    bytes: recordBytes(page),
   });
   if (result.outcome === 'ignored') return;
+  const overCap = capExceeded(rt.runCaps, result.run.counts.discovered, result.bytes);
+  if (overCap) {
+    // Nothing more of this run is enqueued; its pending shards are dropped with the run.
+    const { changed, run } = await rt.runs.fail(data, overCap);
+    if (changed) await rt.runEnded?.(run);
+    if (changed) await rt.progress.publishRun('run.failed', run);
+    return;
+  }
 
   const ref = { runId: data.runId, pipelineId: data.pipelineId, userId: data.userId };
   const queue = rt.queue(pipeline.queue);
@@ -86,6 +95,21 @@ export async function processPage(rt: RuntimeContext, data: PageJobData, signal?
   await addJobs(queue, jobs);
   await publishItemFailures(rt, result.run, failures);
   await publishShardResult(rt, result);
+}
+
+/** What the page's records weigh: the JSON length of their data, what a step and the sink get. */
+function recordBytes(page: Page<unknown>): number {
+  let bytes = 0;
+  for (const record of page.records) bytes += JSON.stringify(record.data ?? null)?.length ?? 0;
+  return bytes;
+}
+
+/** The reason a run is stopped at, naming the cap it passed, or undefined while it is within both. */
+export function capExceeded(caps: RunCaps, records: number, bytes: number): string | undefined {
+  const n = (value: number) => value.toLocaleString('en-US');
+  if (records > caps.maxRecords) return `run stopped: ${n(records)} records read, the cap is ${n(caps.maxRecords)} (runs.maxRecordsPerRun)`;
+  if (bytes > caps.maxBytes) return `run stopped: ${n(bytes)} bytes of records read, the cap is ${n(caps.maxBytes)} (runs.maxBytesPerRun)`;
+  return undefined;
 }
 
 /** The page's records in batches of `batchSize`, then its deleted ids in batches of their own. */

@@ -30,6 +30,8 @@ export interface PageCommit {
   watermarkKey?: number;
   /** The source lists its whole scope: this page counts toward its mark and sweep. */
   fullListing: boolean;
+  /** Size of the page's record data (JSON length), added once to the run's `bytes`. */
+  bytes: number;
 }
 
 export interface BatchCommit {
@@ -68,9 +70,9 @@ export class RunStore {
    * `ordinal`: batches the run had before this page's; the page's batches follow it. `sweep`: the
    * source's full listing finished clean and its sweep shard is pending (enqueue it).
    */
-  async completePage(ref: RunRef, commit: PageCommit): Promise<{ outcome: ShardOutcome; run: RunSnapshot; ordinal: number; sweep: boolean }> {
+  async completePage(ref: RunRef, commit: PageCommit): Promise<{ outcome: ShardOutcome; run: RunSnapshot; ordinal: number; sweep: boolean; bytes: number }> {
     const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
-    const [outcome, fields, ordinal, sweep] = await runScript<[number, (string | null)[], number, number]>(
+    const [outcome, fields, ordinal, sweep, bytes] = await runScript<[number, (string | null)[], number, number, number]>(
       this.redis,
       'complete-page',
       [
@@ -81,10 +83,10 @@ export class RunStore {
         ref.runId, commit.pageId, commit.batchCount, commit.nextPageId ?? '', commit.source, commit.nextCursor ?? '',
         commit.discovered, commit.unchanged, commit.failures.length, commit.total ?? '', commit.watermark ?? '', now(),
         commit.fullListing ? '1' : '0', commit.watermark === undefined ? '' : String(commit.watermarkKey ?? ''),
-        commit.forkCount, ...failureLines(commit.failures),
+        commit.forkCount, commit.bytes, ...failureLines(commit.failures),
       ],
     );
-    return { ...decode(ref.runId, [outcome, fields]), ordinal, sweep: sweep === 1 };
+    return { ...decode(ref.runId, [outcome, fields]), ordinal, sweep: sweep === 1, bytes };
   }
 
   async completeBatch(ref: RunRef, commit: BatchCommit): Promise<{ outcome: ShardOutcome; run: RunSnapshot }> {

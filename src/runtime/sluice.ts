@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { SluiceConfig } from '../config/define-config.js';
 import type { ItemFailure } from '../connector/types.js';
 import type { Pipeline } from '../pipeline/define-pipeline.js';
+import { runScript } from '../store/scripts.js';
 import type { ProgressEntry, RunSnapshot } from '../progress/events.js';
 import { ProgressPublisher } from '../progress/publisher.js';
 import { createProgressFollower, type ProgressFollower } from '../progress/follower.js';
@@ -13,7 +14,7 @@ import type { StoredDocument } from '../sinks/redis-sink.js';
 import { createLimiter } from '../limiter/limiter.js';
 import { collectLimits } from '../llm/config.js';
 import { createLlmRuntime } from '../llm/runtime.js';
-import { createQueueRegistry, type RuntimeContext } from './context.js';
+import { createQueueRegistry, DEFAULT_RUN_CAPS, type RuntimeContext } from './context.js';
 import { noCredentialsProvider } from '../connector/credentials.js';
 import { InvalidInputError, TooManyRunsError } from '../errors/index.js';
 import { newRunId, parseUserId } from '../store/ids.js';
@@ -132,6 +133,10 @@ export function createSluice(config: SluiceConfig): Sluice {
     // No provider, no credentials: a shared token needs `credentials: shared(...)`.
     credentials: config.credentials ?? noCredentialsProvider,
     maxItemFailures: config.progress?.maxItemFailures ?? 100,
+    runCaps: {
+      maxRecords: config.runs?.maxRecordsPerRun ?? DEFAULT_RUN_CAPS.maxRecords,
+      maxBytes: config.runs?.maxBytesPerRun ?? DEFAULT_RUN_CAPS.maxBytes,
+    },
     pipeline,
     queue: (name) => queues.get(name),
     fireSchedule: (target) => schedules.fire(target),
@@ -149,13 +154,20 @@ export function createSluice(config: SluiceConfig): Sluice {
   });
 
   const maxActivePerUser = config.runs?.maxActivePerUser ?? 5;
-  /** A new run past the user's cap is refused; asking again for a run already going is not a new one. */
-  const checkActiveRuns = async (userId: string, pipelineId: string) => {
-    const active = (await readSnapshot(redis, keys, userId)).filter((run) => run.status === 'running');
-    if (active.some((run) => run.pipeline === pipelineId)) return;
-    if (active.length >= maxActivePerUser) {
-      throw new TooManyRunsError(`user "${userId}" already has ${active.length} runs going (the limit is ${maxActivePerUser}); wait for one to finish`);
+  /**
+   * A new run past the user's cap is refused; asking again for a run already going is not a new one.
+   * The check and the reservation of the slot are one script, so two starts at once cannot both
+   * pass; the reservation is released once the run shows in the user's snapshot (or after a minute).
+   */
+  const reserveActiveRun = async (userId: string, pipelineId: string): Promise<() => Promise<void>> => {
+    const { snapshot, starting } = keys.progress(userId);
+    const [ok, active] = await runScript<[number, number?]>(redis, 'reserve-run', [snapshot, starting], [pipelineId, maxActivePerUser, Date.now(), 60_000]);
+    if (ok !== 1) {
+      throw new TooManyRunsError(`user "${userId}" already has ${active} runs going (the limit is ${maxActivePerUser}); wait for one to finish`);
     }
+    return async () => {
+      await redis.hdel(starting, pipelineId);
+    };
   };
 
   const readProgress = (userId: string, options?: ReadEventsOptions) =>
@@ -167,10 +179,18 @@ export function createSluice(config: SluiceConfig): Sluice {
     let input = options.input ?? {};
     if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new InvalidInputError('run input must be a JSON object');
     if (p.input) input = parseRunInput(p, input);
-    await checkActiveRuns(userId, p.id);
     if (options.connectionId !== undefined && (typeof options.connectionId !== 'string' || options.connectionId === '')) {
       throw new InvalidInputError('connectionId must be a non-empty string');
     }
+    const release = await reserveActiveRun(userId, p.id);
+    try {
+      return await startReserved(p, userId, input, options);
+    } finally {
+      await release();
+    }
+  }
+
+  async function startReserved(p: Pipeline<unknown>, userId: string, input: Record<string, unknown>, options: StartRunOptions): Promise<StartedRun> {
     const ref = { runId: newRunId(options.trigger === 'schedule' ? 'schedule' : undefined), pipelineId: p.id, userId };
     const started = await runs.start(ref, p.sources.length, input, options.connectionId);
     const runRef = { ...ref, runId: started.runId };

@@ -17,6 +17,7 @@ import { ProgressHub } from './hub.js';
 import { listen, type ListeningServer } from './listen.js';
 import { resolveServerOptions, type ProgressServerOptions, type ResolvedServerOptions } from './options.js';
 import { SSE_HEADERS, SseSession, StreamRegistry } from './sse.js';
+import { redactFailure, redactRun } from './redact.js';
 import { widgetRoutes } from './widget.js';
 
 export interface ProgressServer {
@@ -150,7 +151,13 @@ async function readProgressBody(sluice: Sluice, userId: string): Promise<Progres
       const failures = await sluice.recentFailures(run.pipeline, userId, run.runId);
       const etaSeconds = estimateSecondsLeft(run, now);
       const schedule = schedules.get(run.pipeline);
-      return { ...run, ...(etaSeconds === undefined ? {} : { etaSeconds }), ...(schedule ? { schedule: runSchedule(schedule) } : {}), failures };
+      // Browsers get error texts without host paths or upstream bodies (see redact.ts).
+      return {
+        ...redactRun(run),
+        ...(etaSeconds === undefined ? {} : { etaSeconds }),
+        ...(schedule ? { schedule: runSchedule(schedule) } : {}),
+        failures: failures.map(redactFailure),
+      };
     }),
   );
   return { userId, lastEventId, runs };
@@ -276,9 +283,9 @@ function cancelRoute(app: Hono<ServerEnv>, { sluice }: ServerContext): void {
     const result = await sluice.cancelRun(found.pipeline, userId, runId);
     if (result.outcome === 'not-found') throw new HttpError(404, 'run_not_found', `user ${userId} has no run ${runId}`);
     if (result.outcome === 'finished') {
-      throw new HttpError(409, 'run_finished', `run ${runId} already ended ${result.run.status}; nothing to cancel`, { run: result.run });
+      throw new HttpError(409, 'run_finished', `run ${runId} already ended ${result.run.status}; nothing to cancel`, { run: redactRun(result.run) });
     }
-    return c.json({ run: result.run }, 200);
+    return c.json({ run: redactRun(result.run) }, 200);
   });
 }
 

@@ -2,6 +2,7 @@ import type { ProgressEntry } from '../progress/events.js';
 import type { Sluice } from '../runtime/sluice.js';
 import { isAfterStreamId } from '../util/stream-id.js';
 import { HttpError } from './http-error.js';
+import { redactEntry } from './redact.js';
 
 /** Server-sent events wire format. Payloads are single-line JSON, so one `data:` line each. */
 const encoder = new TextEncoder();
@@ -30,7 +31,7 @@ export interface StreamMessage {
 }
 
 export function toMessage(entry: ProgressEntry): StreamMessage {
-  return { id: entry.id, bytes: sseMessage(entry.type, JSON.stringify(entry), entry.id) };
+  return { id: entry.id, bytes: sseMessage(entry.type, JSON.stringify(redactEntry(entry)), entry.id) };
 }
 
 /** Delivers a user's messages newer than `fromId` until the returned function is called (the hub). */

@@ -44,7 +44,12 @@ export function createKeys(prefix: string) {
     scheduledUsers: `${prefix}:schedules:users`,
     progress(userId: string) {
       const base = `${prefix}:progress:{${userId}}`;
-      return { events: `${base}:events`, snapshot: `${base}:snapshot` };
+      return {
+        events: `${base}:events`,
+        snapshot: `${base}:snapshot`,
+        /** Runs being started: pipeline id -> expiry (epoch ms), until they show in the snapshot. */
+        starting: `${base}:starting`,
+      };
     },
   };
 }

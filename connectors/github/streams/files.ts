@@ -209,6 +209,8 @@ async function readFile(api: GithubApi, repo: RepoRef, [path, sha]: Entry): Prom
   if (blob.encoding === 'base64') bytes = Buffer.from(blob.content, 'base64');
   else if (blob.encoding === 'utf-8') bytes = Buffer.from(blob.content, 'utf8');
   else throw responseError(endpoint, `returned a blob in an unknown encoding "${blob.encoding}"`);
+  // What was received counts, not the size the answer claims.
+  if (bytes.length > api.options.maxFileBytes) return undefined;
   const text = decodeText(bytes);
   if (text === undefined) return undefined;
   return toFile({ repo: repo.fullName, path, sha, size: bytes.length, text });

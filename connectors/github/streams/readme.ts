@@ -37,7 +37,10 @@ export function readmeStream(clientFor: ClientFor): StreamDefinition<GithubReadm
           const content = parseObject(rawContent, data, api.endpoint(url));
           // Above 1 MB GitHub sends no content ("none"); above maxFileBytes we skip, as for files.
           if (content.encoding !== 'base64' || content.size > api.options.maxFileBytes) return { records: [] };
-          const text = decodeText(Buffer.from(content.content, 'base64'));
+          // What was received counts, not the size the answer claims.
+          const bytes = Buffer.from(content.content, 'base64');
+          if (bytes.length > api.options.maxFileBytes) return { records: [] };
+          const text = decodeText(bytes);
           if (text === undefined) return { records: [] };
           return {
             records: [toReadme({ repo: repo.fullName, path: content.path, sha: content.sha, text, htmlUrl: content.html_url })],

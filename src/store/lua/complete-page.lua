@@ -7,16 +7,17 @@
 -- ARGV[6] next cursor or ''  ARGV[7] records discovered  ARGV[8] unchanged (304)  ARGV[9] failed items
 -- ARGV[10] total or ''  ARGV[11] watermark or ''  ARGV[12] now
 -- ARGV[13] '1' when the source is a full listing  ARGV[14] watermark order key (a number) or ''
--- ARGV[15] fork count  ARGV[16..] failure lines
+-- ARGV[15] fork count  ARGV[16] bytes of the page's record data  ARGV[17..] failure lines
 -- Fork i of page P is the first page of its own chain: P .. 'f' .. i .. 'p0' (see chainPageId in jobs.ts).
--- Returns { outcome, snapshot, ordinal, sweep }: outcome 0 = run not running, 1 = recorded, 2 = recorded and run completed;
+-- Returns { outcome, snapshot, ordinal, sweep, bytes }: outcome 0 = run not running, 1 = recorded, 2 = recorded and run completed;
 -- ordinal = how many batches the run had before this page's (its batches are ordinal, ordinal+1, ...), kept on retries;
--- sweep = 1 when the source's sweep shard is pending (the caller enqueues it; re-adding is a no-op).
+-- sweep = 1 when the source's sweep shard is pending (the caller enqueues it; re-adding is a no-op);
+-- bytes = the run's record data so far (counted once per page, like `discovered`), for runs.maxBytesPerRun.
 -- @include run-snapshot
 -- @include finish-if-drained
 -- @include expire-run
 -- @include listing
-if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return { 0, runSnapshot(KEYS[1]), 0, 0 } end
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return { 0, runSnapshot(KEYS[1]), 0, 0, 0 } end
 local pageId, batches = ARGV[2], tonumber(ARGV[3])
 local previous = redis.call('HGET', KEYS[4], pageId)
 local ordinal
@@ -26,12 +27,13 @@ if not previous then
   redis.call('HINCRBY', KEYS[1], 'discovered', tonumber(ARGV[7]) + tonumber(ARGV[8]))
   redis.call('HINCRBY', KEYS[1], 'skipped', tonumber(ARGV[8]))
   redis.call('HINCRBY', KEYS[1], 'failed', tonumber(ARGV[9]))
+  redis.call('HINCRBY', KEYS[1], 'bytes', tonumber(ARGV[16]))
   if ARGV[10] ~= '' then
     redis.call('HINCRBY', KEYS[1], 'totalSum', tonumber(ARGV[10]))
     redis.call('HINCRBY', KEYS[1], 'totalKnown', 1)
   end
-  for i = 16, #ARGV do redis.call('LPUSH', KEYS[5], ARGV[i]) end
-  if #ARGV >= 16 then redis.call('LTRIM', KEYS[5], 0, 49) end
+  for i = 17, #ARGV do redis.call('LPUSH', KEYS[5], ARGV[i]) end
+  if #ARGV >= 17 then redis.call('LTRIM', KEYS[5], 0, 49) end
 else
   ordinal = tonumber(redis.call('HGET', KEYS[4], pageId .. ':ordinal') or '0')
   -- A retry read the page again and got fewer batches: forget the ones that will never come.
@@ -84,4 +86,4 @@ redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local sweep = redis.call('SISMEMBER', KEYS[2], ARGV[5] .. 'sweep')
 local finished = finishIfDrained(KEYS[1], KEYS[2], KEYS[6], KEYS[7], ARGV[1], ARGV[12])
 if finished == 1 then expireRun({ KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5] }) end
-return { 1 + finished, runSnapshot(KEYS[1]), ordinal, sweep }
+return { 1 + finished, runSnapshot(KEYS[1]), ordinal, sweep, tonumber(redis.call('HGET', KEYS[1], 'bytes') or '0') }
