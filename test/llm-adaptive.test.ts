@@ -55,7 +55,7 @@ describe('adaptive limits', () => {
     // 16 calls go out together before any answer (slow answers) so the first wave overruns it.
     mock = await startMockLlm({ rpm: 14, latencyMs: 300, faithful: false });
     const s = twoWorkers(16, 1, 6000);
-    const run = await waitForRun(s, 'u1', (await s.startRun('adapt', { userId: 'u1' })).runId);
+    const run = await waitForRun(s, 'u1', (await s.startRun('adapt', { userId: 'u1' })).runId, 170_000);
     // With a single attempt per shard, the run can only complete if the 429s spent none.
     expect(run.status).toBe('completed');
     expect(run.counts).toMatchObject({ processed: 16, failed: 0 });

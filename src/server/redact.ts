@@ -9,7 +9,9 @@ import type { ItemFailure, ProgressEntry, RunSnapshot } from '../progress/events
 /** An absolute POSIX path (not the path of a URL: no `:` or `/` right before it), or a Windows one. */
 const ABSOLUTE_PATH = /(?<![\w:/.~-])(?:\/[^\s/'"`:;,()<>[\]{}]+){2,}\/?|\b[A-Za-z]:\\[^\s'"`:;,()<>[\]{}]+/g;
 /** A body after the text that introduces it: `failed (500): {"message": ...}` or `: <!DOCTYPE html>...`. */
-const BODY = /:\s*[{[<][\s\S]*$/;
+// An HTML body starts like a document; other text with a `<` (a record's own content) stays, as
+// text: the widget never renders it as markup.
+const BODY = /:\s*(?:[{[]|<(?:!doctype|html|\?xml|head|body)\b)[\s\S]*$/i;
 const MAX_CHARS = 300;
 
 export function redactText(text: string): string {
