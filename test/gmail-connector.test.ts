@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SourceAuthError, SourceError, SourceRateLimitError, unlimitedSource, type Page, type ReadContext, type SourceLimiter, type StreamDefinition } from '../src/connector/index.js';
+import { ConnectorParamsError, SourceAuthError, SourceError, SourceRateLimitError, unlimitedSource, type Page, type ReadContext, type SourceLimiter, type StreamDefinition } from '../src/connector/index.js';
 import { createLimiter, LimiterWaitError } from '../src/limiter/index.js';
 import { createSourceLimiter } from '../src/runtime/source-limiter.js';
 import { createKeys } from '../src/store/keys.js';
@@ -300,5 +301,37 @@ describe('gmail.threads', () => {
     const changed = recordsOf(resync) as { data: { id: string; messages: GmailMessage[] } }[];
     expect(changed.map((t) => t.data.id)).toEqual(['thread-0']);
     expect(changed[0]!.data.messages.at(-1)!.text).toBe('late reply');
+  });
+});
+
+describe('gmail attachments param', () => {
+  const raw = readFileSync(new URL('../connectors/gmail/fixtures/attachments.eml', import.meta.url));
+
+  it('messages and threads carry content only when asked, from the raw fetch; the hash follows the content', async () => {
+    const { fake, gmail } = await setup({ users: { [ANN]: { messages: [{ raw }] } } });
+    const plain = recordsOf(await readAll(gmail.streams.messages, context(fake, ANN, {})));
+    expect(plain[0]!.data.attachments.map((a) => Object.keys(a).sort())).toEqual([['filename', 'mimeType', 'size'], ['filename', 'mimeType', 'size']]);
+    const before = units(fake, ANN);
+    const asked = recordsOf(await readAll(gmail.streams.messages, context(fake, ANN, { attachments: { download: true as const } })));
+    expect(units(fake, ANN) - before).toBe(before);
+    expect(asked[0]!.data.attachments.map((a) => [a.text, a.contentBase64])).toEqual([
+      ['name,city\nRenée,Paris\nBob,Zürich\n', undefined],
+      [undefined, 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ/wD+'],
+    ]);
+    expect(asked[0]!.hash).not.toBe(plain[0]!.hash);
+    const filtered = recordsOf(await readAll(gmail.streams.messages, context(fake, ANN, { attachments: { download: true as const, types: ['text/'] } })));
+    expect(filtered[0]!.data.attachments.map((a) => a.skipped)).toEqual([undefined, 'type not requested']);
+    expect(new Set([plain[0]!.hash, asked[0]!.hash, filtered[0]!.hash]).size).toBe(3);
+
+    const threads = recordsOf(await readAll(gmail.streams.threads, context(fake, ANN, { attachments: { download: true as const, maxBytes: 35 } })));
+    expect(threads[0]!.data.messages[0]!.attachments.map((a) => a.skipped ?? a.text)).toEqual(['name,city\nRenée,Paris\nBob,Zürich\n', 'too large']);
+  });
+
+  it('a bad value is refused, naming it', () => {
+    const gmail = createGmailConnector();
+    expect(() => gmail.messages({ attachments: { download: true, maxBytes: -1 } })).toThrow(ConnectorParamsError);
+    expect(() => gmail.threads({ attachments: { download: true, types: [''] } })).toThrow(/attachments\.types/);
+    expect(() => gmail.messages({ attachments: { download: false } } as never)).toThrow(/attachments\.download/);
+    expect(() => gmail.messages({ attachments: { download: true, maxbytes: 10 } } as never)).toThrow(/maxbytes/);
   });
 });

@@ -80,6 +80,50 @@ describe('gmail MIME corpus', () => {
   });
 });
 
+describe('gmail MIME: attachments downloaded when asked', () => {
+  const CSV = 'name,city\nRenée,Paris\nBob,Zürich\n';
+  const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ/wD+';
+  const raw = () => fixture('attachments.eml');
+
+  it('by default they are listed only, without content', async () => {
+    const mail = await parseMail(raw());
+    expect(mail.text).toBe('The visitors list and the badge are attached.');
+    expect(mail.attachments).toEqual([
+      { filename: 'visitors.csv', mimeType: 'text/csv', size: 35 },
+      { filename: 'badge.png', mimeType: 'image/png', size: 36 },
+    ]);
+  });
+
+  it('download: text decoded, binary as base64', async () => {
+    const mail = await parseMail(raw(), {}, { download: true });
+    expect(mail.attachments).toEqual([
+      { filename: 'visitors.csv', mimeType: 'text/csv', size: 35, text: CSV },
+      { filename: 'badge.png', mimeType: 'image/png', size: 36, contentBase64: PNG },
+    ]);
+  });
+
+  it('maxBytes: a larger attachment stays listed, skipped as too large', async () => {
+    const mail = await parseMail(raw(), {}, { download: true, maxBytes: 35 });
+    expect(mail.attachments).toEqual([
+      { filename: 'visitors.csv', mimeType: 'text/csv', size: 35, text: CSV },
+      { filename: 'badge.png', mimeType: 'image/png', size: 36, skipped: 'too large' },
+    ]);
+  });
+
+  it('types: only the requested type prefixes carry content', async () => {
+    const mail = await parseMail(raw(), {}, { download: true, types: ['image/'] });
+    expect(mail.attachments).toEqual([
+      { filename: 'visitors.csv', mimeType: 'text/csv', size: 35, skipped: 'type not requested' },
+      { filename: 'badge.png', mimeType: 'image/png', size: 36, contentBase64: PNG },
+    ]);
+  });
+
+  it('text over the cap is cut and marked', async () => {
+    const mail = await parseMail(raw(), { maxTextChars: 9 }, { download: true, types: ['text/'] });
+    expect(mail.attachments[0]).toEqual({ filename: 'visitors.csv', mimeType: 'text/csv', size: 35, text: 'name,city', truncated: true });
+  });
+});
+
 describe('gmail MIME: malformed and hostile messages', () => {
   it('a boundary that never closes still yields the text before it', async () => {
     const mail = await parse('broken-boundary.eml');

@@ -34,6 +34,7 @@ export const gmail = createGmailConnector();
 
 export { parseMail, decodeRaw, MailFormatError, DEFAULT_MIME_LIMITS, type MimeLimits } from './mime.js';
 export { QUOTA_UNITS } from './client.js';
+export type { AttachmentRequest } from './attachments.js';
 export type { GmailConnectorOptions } from './options.js';
 export type { GmailAddress, GmailAttachment, GmailMessage, GmailThread, ParsedMail } from './models.js';
 export type { MessagesParams } from './streams/messages.js';

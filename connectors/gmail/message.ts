@@ -3,6 +3,7 @@
  * (its labels) is decided on what Gmail holds now, so history replays need no ordering logic.
  */
 import { contentHash, type ItemFailure, type SourceRecord } from 'sluice';
+import type { AttachmentRequest } from './attachments.js';
 import type { GmailApi } from './client.js';
 import { httpStatus } from './errors.js';
 import { decodeRaw, MailFormatError, parseMail } from './mime.js';
@@ -12,6 +13,8 @@ export interface Scope {
   labelIds?: string[];
   query?: string;
   includeSpamTrash?: boolean;
+  /** Carry attachments' content (taken from the raw message: no extra call). */
+  attachments?: AttachmentRequest;
 }
 
 export type Fetched =
@@ -37,7 +40,7 @@ export async function fetchMessage(api: GmailApi, id: string, scope: Scope): Pro
   const labelIds = data.labelIds ?? [];
   if (!inScope(labelIds, scope)) return { kind: 'gone', id };
   try {
-    const parsed = await parseMail(decodeRaw(data.raw ?? ''));
+    const parsed = await parseMail(decodeRaw(data.raw ?? ''), {}, scope.attachments);
     const message: GmailMessage = {
       id,
       threadId: data.threadId ?? id,

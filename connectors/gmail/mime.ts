@@ -6,15 +6,16 @@
  * MailFormatError with the reason, and the stream turns that into a failure of that message only.
  */
 import PostalMime, { type Address, type Email } from 'postal-mime';
+import { toGmailAttachment, type AttachmentRequest } from './attachments.js';
 import { fixC1 } from './cp1252.js';
 import { htmlToText } from './html.js';
-import type { GmailAddress, GmailAttachment, ParsedMail } from './models.js';
+import type { GmailAddress, ParsedMail } from './models.js';
 import { stripQuotedHistory } from './quotes.js';
 
 export interface MimeLimits {
   /** Bytes of raw message accepted (Gmail's own limit is 25 MB of attachments, ~35 MB encoded). */
   maxRawBytes: number;
-  /** Characters of body text kept. */
+  /** Characters of body text kept (and of a downloaded text attachment). */
   maxTextChars: number;
   /** Depth of nested MIME parts; real mail stays under 10. */
   maxDepth: number;
@@ -37,7 +38,8 @@ export function decodeRaw(raw: string): Uint8Array {
   return Buffer.from(raw, 'base64url');
 }
 
-export async function parseMail(raw: Uint8Array, limits: Partial<MimeLimits> = {}): Promise<ParsedMail> {
+/** `attachments`: carry their content too (see attachments.ts); else they are listed only. */
+export async function parseMail(raw: Uint8Array, limits: Partial<MimeLimits> = {}, attachments?: AttachmentRequest): Promise<ParsedMail> {
   const limit = { ...DEFAULT_MIME_LIMITS, ...limits };
   if (raw.byteLength === 0) throw new MailFormatError('empty message');
   if (raw.byteLength > limit.maxRawBytes) {
@@ -69,7 +71,9 @@ export async function parseMail(raw: Uint8Array, limits: Partial<MimeLimits> = {
     text: truncated ? text.slice(0, limit.maxTextChars) : text,
     quotedStripped: stripped,
     truncated,
-    attachments: attachments(email),
+    attachments: email.attachments
+      .filter((a) => !(a.related && a.disposition !== 'attachment'))
+      .map((a) => toGmailAttachment(a, attachments, limit.maxTextChars)),
   };
 }
 
@@ -127,14 +131,4 @@ function isoDate(value: string | undefined): string | undefined {
   if (!value) return undefined;
   const time = Date.parse(value);
   return Number.isNaN(time) ? undefined : new Date(time).toISOString();
-}
-
-function attachments(email: Email): GmailAttachment[] {
-  return email.attachments
-    .filter((a) => !(a.related && a.disposition !== 'attachment'))
-    .map((a) => ({
-      filename: a.filename ?? '(unnamed)',
-      mimeType: a.mimeType,
-      size: typeof a.content === 'string' ? Buffer.byteLength(a.content) : a.content.byteLength,
-    }));
 }

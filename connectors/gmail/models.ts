@@ -5,12 +5,23 @@ export interface GmailAddress {
   address: string;
 }
 
-/** Listed so an app knows it exists; never downloaded by the streams. */
+/**
+ * Listed so an app knows it exists; its content is carried only when the stream asks
+ * (`attachments: { download: true }`), as `text` or `contentBase64`, else `skipped` says why not.
+ */
 export interface GmailAttachment {
   filename: string;
   mimeType: string;
   /** Decoded size in bytes. */
   size: number;
+  /** A text-like attachment's content, decoded (UTF-8, else windows-1252), capped at 64 KiB characters. */
+  text?: string;
+  /** `text` was longer than the cap and was cut. */
+  truncated?: boolean;
+  /** Any other attachment's bytes, base64. */
+  contentBase64?: string;
+  /** Downloads were asked, but not of this one. */
+  skipped?: 'too large' | 'type not requested';
 }
 
 /** What a raw RFC 822 message reads as, before Gmail's own metadata is added. */

@@ -14,6 +14,15 @@ export const scopeParams = z.object({
   labelIds: z.array(z.string().min(1)).optional(),
   query: z.string().optional(),
   includeSpamTrash: z.boolean().optional(),
+  /** Carry attachments' content: `{ download: true, maxBytes?, types? }` (see attachments.ts). */
+  attachments: z
+    .object({
+      download: z.literal(true),
+      maxBytes: z.number().int().positive().optional(),
+      types: z.array(z.string().min(1)).optional(),
+    })
+    .strict()
+    .optional(),
 });
 export type ScopeParams = z.infer<typeof scopeParams>;
 

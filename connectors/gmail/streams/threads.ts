@@ -78,7 +78,7 @@ async function readThread(api: GmailApi, id: string, scope: Scope): Promise<Thre
   const messages: GmailMessage[] = [];
   const failures: ItemFailure[] = [];
   for (const m of listed) {
-    const fetched = await fetchMessage(api, m.id!, { includeSpamTrash: scope.includeSpamTrash });
+    const fetched = await fetchMessage(api, m.id!, { includeSpamTrash: scope.includeSpamTrash, attachments: scope.attachments });
     if (fetched.kind === 'record') messages.push(fetched.record.data);
     else if (fetched.kind === 'failure') failures.push(fetched.failure);
   }
