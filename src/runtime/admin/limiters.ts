@@ -29,7 +29,7 @@ export interface LimiterState {
 
 export interface LimitersPage {
   limiters: LimiterState[];
-  /** True when more keys exist than one listing reads. */
+  /** True when the listing stopped before its SCAN covered the keyspace (over 500 keys, or a large keyspace): more may exist. */
   truncated: boolean;
 }
 
