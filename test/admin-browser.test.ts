@@ -62,6 +62,10 @@ describe('the admin page in Chromium', () => {
       expect(await page.$$(`${rowSelector(bob.runId)} button[data-action="cancel"]`)).toHaveLength(0);
       // The queue table lists the config's queues.
       expect(await page.$$eval('#queues-body tr', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.queue).sort())).toEqual(['default', 'idle-q']);
+      // The page refreshes by itself: a run started elsewhere shows up without a click.
+      const carol = await f.sluice.startRun('notes', { userId: 'carol' });
+      await waitForRun(f.sluice, 'carol', carol.runId);
+      await page.waitForSelector(rowSelector(carol.runId, 'completed'), { timeout: 30_000 });
       expect(problems).toEqual([]);
     } finally {
       await page.close();

@@ -54,7 +54,7 @@ const PAGE = `<!doctype html>
       <thead><tr><th>Key</th><th>Configured</th><th>Advertised</th><th>Learned</th><th>Budget now</th><th>State</th><th>Waiters</th></tr></thead>
       <tbody id="limiters-body"></tbody>
     </table>
-    <p id="limiters-more" hidden>More limiter keys exist than one listing reads.</p>
+    <p id="limiters-more" hidden>The listing stopped before it covered every key: more limiter keys may exist.</p>
   </section>
 </main>
 </body>

@@ -200,8 +200,13 @@ export const ADMIN_SCRIPT = String.raw`'use strict';
       document.body.dataset.state = 'error';
       $('updated').textContent = 'Refresh failed: ' + error.message;
     }
-    timer = setTimeout(refresh, REFRESH_MS);
+    // A hidden tab stops polling (each refresh SCANs Redis); it refreshes again once shown.
+    if (!document.hidden) timer = setTimeout(refresh, REFRESH_MS);
   }
+
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden && token) refresh();
+  });
 
   $('login-form').addEventListener('submit', (event) => {
     event.preventDefault();
