@@ -23,8 +23,9 @@ async function call(path: string, options: { method?: string; token?: string | n
 }
 
 /** Every run the API lists, following its cursors `users` users at a time. */
-async function allRuns(query = '', users = 1): Promise<{ runs: AdminRun[] }> {
+async function allRuns(query = '', users = 1): Promise<{ runs: AdminRun[]; unreadable: number }> {
   const runs: AdminRun[] = [];
+  let unreadable = 0;
   let cursor: string | null = null;
   let pages = 0;
   do {
@@ -32,10 +33,11 @@ async function allRuns(query = '', users = 1): Promise<{ runs: AdminRun[] }> {
     expect(status).toBe(200);
     const page = body as RunsPage;
     runs.push(...page.runs);
+    unreadable += page.unreadable;
     cursor = page.cursor;
     pages++;
   } while (cursor !== null && pages < 100);
-  return { runs };
+  return { runs, unreadable };
 }
 
 describe('admin API: who may call it', () => {
@@ -142,6 +144,13 @@ describe('admin API over real runs', () => {
     expect(aliceRun.durationSeconds).toBeLessThanOrEqual(aliceRun.ageSeconds);
     expect(aliceRun.recentFailures.map((x) => x.id).sort()).toEqual(['rec-000001', 'rec-000005', 'rec-000009']);
     expect(aliceRun.recentFailures[0]!.reason).toBe(HOSTILE_REASON);
+
+    // An entry that is not a snapshot (hand-edited, or another app's) is counted and skipped.
+    await withStore(f.prefix, ({ redis, keys }) => redis.hset(keys.progress('alice').snapshot, 'junk', '{not json'));
+    const withJunk = await allRuns('', 200);
+    expect(withJunk.runs).toHaveLength(3);
+    expect(withJunk.unreadable).toBe(1);
+    await withStore(f.prefix, ({ redis, keys }) => redis.hdel(keys.progress('alice').snapshot, 'junk'));
 
     const completed = (await call('/admin/api/runs?users=200&status=completed')).body as RunsPage;
     expect(completed.runs.map((r) => r.userId).sort()).toEqual(['alice', 'bob']);

@@ -1,6 +1,7 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOSTILE_REASON, startAdminFixture, type AdminFixture } from './support/admin-server.js';
+import { withStore } from './support/redis.js';
 import { waitForRun } from './support/wait.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -37,6 +38,9 @@ describe('the admin page in Chromium', () => {
     const alice = await f.sluice.startRun('notes', { userId: 'alice' });
     expect((await waitForRun(f.sluice, 'alice', alice.runId)).counts.failed).toBe(3);
     const bob = await f.sluice.startRun('held', { userId: 'bob' });
+    // A snapshot as hostile as Redis can hold: markup in the run id, the pipeline and the error.
+    const evil = { runId: '<b>evil</b>', pipeline: '<i>p</i>', userId: 'mallory', status: 'failed', seq: 1, startedAt: new Date().toISOString(), error: HOSTILE_REASON, counts: { discovered: 0, processed: 0, skipped: 0, failed: 0, written: 0 } };
+    await withStore(f.prefix, ({ redis, keys }) => redis.hset(keys.progress('mallory').snapshot, evil.runId, JSON.stringify(evil)));
 
     const { page, problems } = await openPage(`/admin#token=${f.adminToken}`);
     try {
@@ -44,8 +48,13 @@ describe('the admin page in Chromium', () => {
       await page.waitForSelector(rowSelector(bob.runId, 'running'), { timeout: 30_000 });
       // The token left the address bar for sessionStorage.
       expect(new URL(page.url()).hash).toBe('');
+      await page.waitForSelector(rowSelector(evil.runId, 'failed'), { timeout: 30_000 });
       const rows = await page.$$eval('#runs-body tr[data-run-id]', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.userId, tr.querySelector('td:nth-child(2)')!.textContent]));
-      expect(rows.map((r) => r.join('/')).sort()).toEqual(['alice/notes', 'bob/held']);
+      expect(rows.map((r) => r.join('/')).sort()).toEqual(['alice/notes', 'bob/held', 'mallory/<i>p</i>']);
+      const evilRow = await page.$$eval(`${rowSelector(evil.runId)} td`, (tds) => tds.map((td) => td.textContent));
+      expect(evilRow.slice(0, 4)).toEqual(['mallory', '<i>p</i>', '<b>evil</b>', 'failed']);
+      expect(evilRow[7]).toBe(`error: ${HOSTILE_REASON}`);
+      expect(await page.$$('#runs-body b, #runs-body i')).toHaveLength(0);
 
       // The hostile failure reason is shown as text: no <img> was made, its onerror never ran.
       const failure = await page.textContent('#failures li[data-item-id="rec-000001"]');
