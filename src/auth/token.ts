@@ -69,18 +69,18 @@ function decodeClaims(payload: string): ProgressTokenClaims {
  * Node's base64url decoder skips characters it does not know and ignores padding, so many strings
  * decode to the same bytes: only the one string the encoder would write is accepted.
  */
-function canonicalBase64url(text: string): boolean {
+export function canonicalBase64url(text: string): boolean {
   return /^[A-Za-z0-9_-]+$/.test(text) && Buffer.from(text, 'base64url').toString('base64url') === text;
 }
 
-function mac(secret: string, data: string): Buffer {
+export function mac(secret: string, data: string): Buffer {
   return createHmac('sha256', secret).update(data).digest();
 }
 
 /** A short secret can be recovered from one token by brute force, and then any user's token forged. */
 export const MIN_SECRET_BYTES = 32;
 
-function requireSecret(secret: string): void {
+export function requireSecret(secret: string): void {
   if (typeof secret !== 'string' || secret.length === 0) throw new TypeError('a non-empty secret is required to sign and verify progress tokens');
   const bytes = Buffer.byteLength(secret);
   if (bytes < MIN_SECRET_BYTES) {

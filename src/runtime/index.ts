@@ -4,4 +4,5 @@ export { createSluice, type Sluice, type StartRunOptions, type StartedRun, type 
 export type { SluiceWorker } from './worker.js';
 export type { ScheduleInfo, Schedules, ScheduleTarget, ScheduleUpsert } from './schedules.js';
 export type { PurgeReport } from './purge-user.js';
+export type { SluiceAdmin, AdminRun, RunsPage, ListRunsOptions, QueueState, LimiterState, LimitersPage, RetryRunResult } from './admin/index.js';
 export { loadConfig, findConfig } from '../config/load-config.js';

@@ -25,6 +25,7 @@ import { RunStore } from './run-store.js';
 import { createSchedules, type Schedules } from './schedules.js';
 import { purgeUser, type PurgeReport } from './purge-user.js';
 import { startWorkers, type SluiceWorker } from './worker.js';
+import { createAdmin, type SluiceAdmin } from './admin/index.js';
 
 export interface StartRunOptions {
   userId: string;
@@ -96,6 +97,8 @@ export interface Sluice {
    * queued jobs that carry their data. Says what it removed.
    */
   purgeUser(userId: string): Promise<PurgeReport>;
+  /** The operator's view across users (runs, queues, limiters) and its actions: `sluice serve --admin`. */
+  readonly admin: SluiceAdmin;
   close(): Promise<void>;
 }
 
@@ -208,6 +211,7 @@ export function createSluice(config: SluiceConfig): Sluice {
     return { runId: started.runId, created: started.created };
   }
 
+  let admin: SluiceAdmin | undefined;
   return {
     config,
     startRun,
@@ -256,6 +260,20 @@ export function createSluice(config: SluiceConfig): Sluice {
       await queues.close();
       blocking?.disconnect();
       redis.disconnect();
+    },
+    get admin() {
+      return (admin ??= createAdmin({
+        redis,
+        keys,
+        runs,
+        pipelineQueues: new Map([...pipelines.values()].map((p) => [p.id, p.queue])),
+        queue: (name) => queues.get(name),
+        limits: collectLimits(config.llm, config.limits),
+        limiterOptions: config.limiter ?? {},
+        findRun: (userId, runId) => this.findRun(userId, runId),
+        cancelRun: (pipelineId, userId, runId) => this.cancelRun(pipelineId, userId, runId),
+        startRun,
+      }));
     },
   };
 }

@@ -19,6 +19,7 @@ import { resolveServerOptions, type ProgressServerOptions, type ResolvedServerOp
 import { SSE_HEADERS, SseSession, StreamRegistry } from './sse.js';
 import { redactFailure, redactRun } from './redact.js';
 import { widgetRoutes } from './widget.js';
+import { adminRoutes } from './admin/routes.js';
 
 export interface ProgressServer {
   /** The Hono app, to mount in your own server if you prefer. */
@@ -102,6 +103,7 @@ export function createProgressServer(serverOptions: ProgressServerOptions): Prog
   }
   healthRoute(app, context);
   widgetRoutes(app, options);
+  if (options.admin) adminRoutes(app, sluice, options.admin.secret);
   app.use('/v1/users/:userId/*', userAccess(options.secret));
   progressRoute(app, context);
   streamRoute(app, context);

@@ -3,4 +3,5 @@ export type { ProgressServerOptions } from './options.js';
 export type { ListeningServer } from './listen.js';
 export type { ErrorBody } from './http-error.js';
 export { bundledWidgetScript, WidgetMissingError } from './widget.js';
+export { createAdminToken, verifyAdminToken, type AdminTokenOptions } from '../auth/index.js';
 export { createProgressToken, verifyProgressToken, ProgressTokenError, type ProgressTokenClaims, type ProgressTokenOptions, type ProgressTokenErrorCode } from '../auth/index.js';

@@ -1,3 +1,4 @@
+import { requireAdminSecret } from '../auth/admin-token.js';
 import { MIN_SECRET_BYTES } from '../auth/token.js';
 import type { Sluice } from '../runtime/sluice.js';
 
@@ -19,15 +20,25 @@ export interface ProgressServerOptions {
   blockMs?: number;
   /** Bytes queued for a client that stopped reading before its stream is ended. Default 1 MiB. */
   maxQueuedBytes?: number;
+  /**
+   * Serves the operator view (GET /admin and /admin/api/...) to holders of admin tokens signed with
+   * `admin.secret`, which must differ from `secret`. Default: no admin routes.
+   */
+  admin?: { secret: string };
 }
 
-export type ResolvedServerOptions = Required<Omit<ProgressServerOptions, 'cors' | 'widgetScript'>> &
-  Pick<ProgressServerOptions, 'cors' | 'widgetScript'>;
+export type ResolvedServerOptions = Required<Omit<ProgressServerOptions, 'cors' | 'widgetScript' | 'admin'>> &
+  Pick<ProgressServerOptions, 'cors' | 'widgetScript' | 'admin'>;
 
 export function resolveServerOptions(options: ProgressServerOptions): ResolvedServerOptions {
   if (!options.secret) throw new TypeError('createProgressServer needs a non-empty secret to verify progress tokens');
   if (Buffer.byteLength(options.secret) < MIN_SECRET_BYTES) {
     throw new TypeError(`createProgressServer needs a secret of at least ${MIN_SECRET_BYTES} bytes (make one with: openssl rand -hex 32)`);
+  }
+  if (options.admin) {
+    requireAdminSecret(options.admin.secret);
+    // One secret for both would let whoever holds it mint either kind: keep them apart.
+    if (options.admin.secret === options.secret) throw new TypeError('the admin secret must differ from the progress token secret');
   }
   const resolved = {
     heartbeatMs: 15_000,

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { resolveAdminSecret } from '../../auth/admin-token.js';
 import { resolveSecret } from '../../auth/resolve-secret.js';
 import { openSluice, type CommonOptions } from '../options.js';
 
@@ -7,6 +8,8 @@ interface ServeOptions extends CommonOptions {
   host: string;
   secret?: string;
   cors?: string[] | '*';
+  admin?: boolean;
+  adminSecret?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -17,8 +20,12 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--secret <secret>', 'token secret (default: SLUICE_SECRET, which keeps it out of the process list)')
     .option('--cors <origins>', "browser origins allowed to call the API, comma-separated, or '*'", originList)
+    .option('--admin', 'also serve the operator view at /admin (runs across users, queues, limiters; cancel and retry)')
+    .option('--admin-secret <secret>', 'admin token secret, not the progress one (default: SLUICE_ADMIN_SECRET)')
     .action(async (options: ServeOptions) => {
       const secret = resolveSecret(options.secret);
+      const adminSecret = options.admin ? resolveAdminSecret(options.adminSecret) : undefined;
+      if (adminSecret === secret) throw new Error('the admin secret must differ from the progress token secret (SLUICE_SECRET)');
       const { bundledWidgetScript, createProgressServer } = await import('../../server/index.js');
       const sluice = await openSluice(options);
       const { sharedConnectorsOf } = await import('../../connector/credentials.js');
@@ -34,6 +41,7 @@ export function registerServe(program: Command): void {
         secret,
         ...(options.cors ? { cors: { origins: options.cors } } : {}),
         widgetScript: bundledWidgetScript(),
+        ...(adminSecret ? { admin: { secret: adminSecret } } : {}),
       });
       const listening = await server.listen(options.port, options.host);
       // Handlers first, then the readiness line: a signal sent on seeing it must find them installed.
@@ -42,6 +50,7 @@ export function registerServe(program: Command): void {
         process.once('SIGINT', () => resolve('SIGINT'));
       });
       console.log(`sluice serve listening on ${listening.url} (pid ${process.pid})`);
+      if (adminSecret) console.log(`sluice serve: admin view at ${listening.url}/admin (token: sluice token --admin)`);
       const signal = await stopped;
       console.log(`sluice serve: ${signal}, ending open streams`);
       // Ending each stream (not dropping the socket) makes clients reconnect to another instance.
