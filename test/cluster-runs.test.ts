@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { defineConfig } from '../src/index.js';
+import { createSluice, loadConfig, type Sluice } from '../src/runtime/index.js';
+import { createKeys } from '../src/store/keys.js';
+import { checkRedis } from '../src/store/redis.js';
+import { startRedisCluster, type TestCluster } from './support/redis-cluster.js';
+import { uniquePrefix } from './support/redis.js';
+import { waitForRun } from './support/wait.js';
+import { startWorkerProcess, stopAllWorkerProcesses } from './support/worker-process.js';
+
+const CONFIG = fileURLToPath(new URL('./fixtures/e2e.config.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+let cluster: TestCluster;
+let sluice: Sluice | undefined;
+
+beforeAll(async () => {
+  cluster = await startRedisCluster();
+}, 60_000);
+afterAll(async () => {
+  await cluster?.stop();
+});
+afterEach(async () => {
+  await stopAllWorkerProcesses();
+  await sluice?.close();
+  sluice = undefined;
+});
+
+async function open(prefix: string, records: number): Promise<Sluice> {
+  process.env.SLUICE_TEST_PREFIX = prefix;
+  process.env.SLUICE_TEST_RECORDS = String(records);
+  const { config } = await loadConfig(CONFIG);
+  return createSluice(defineConfig({ ...config, redis: cluster.url }));
+}
+
+/** Runs the CLI against the cluster; resolves with its exit code and output. */
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Users whose progress keys (`{user}`) lie on different masters. */
+async function usersOnDifferentNodes(prefix: string, count: number): Promise<string[]> {
+  const keys = createKeys(prefix);
+  const byNode = new Map<string, string>();
+  for (let i = 0; byNode.size < count; i++) {
+    const user = `u${i}`;
+    const node = await cluster.nodeOf(keys.progress(user).events);
+    if (!byNode.has(node)) byNode.set(node, user);
+  }
+  return [...byNode.values()];
+}
+
+describe('Redis Cluster: runs', () => {
+  it('two worker processes complete runs of users on different masters, each record once; status and run work from the CLI', async () => {
+    const prefix = uniquePrefix('cluster-runs');
+    const env = { SLUICE_TEST_PREFIX: prefix, SLUICE_TEST_RECORDS: '200', REDIS_URL: cluster.url };
+    sluice = await open(prefix, 200);
+    const users = await usersOnDifferentNodes(prefix, 3);
+    const workers = await Promise.all([startWorkerProcess(CONFIG, env), startWorkerProcess(CONFIG, env)]);
+
+    const runs = await Promise.all(users.map((userId) => sluice!.startRun('e2e', { userId })));
+    for (const [i, userId] of users.entries()) {
+      const done = await waitForRun(sluice, userId, runs[i]!.runId);
+      expect(done.status).toBe('completed');
+      expect(done.counts).toMatchObject({ discovered: 200, processed: 200, failed: 0, written: 200 });
+      expect(await sluice.documents('e2e', userId)).toHaveLength(200);
+    }
+
+    const status = await cli(['status', '--user', users[0]!, '--json', '--config', CONFIG], env);
+    expect(status.stderr).toBe('');
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ userId: users[0], runs: [{ runId: runs[0]!.runId, status: 'completed', counts: { written: 200 } }] });
+
+    // A re-run from the CLI, followed to its end: every record is unchanged.
+    const again = await cli(['run', 'e2e', '--user', users[1]!, '--follow', '--config', CONFIG], env);
+    expect(again.stderr).not.toMatch(/MOVED|CROSSSLOT/);
+    expect(again.code).toBe(0);
+    const latest = (await sluice.status(users[1]!))[0]!;
+    expect(latest).toMatchObject({ status: 'completed', counts: { processed: 0, skipped: 200, written: 0 } });
+
+    for (const worker of workers) expect(worker.output()).not.toMatch(/MOVED|CROSSSLOT|error/i);
+
+    const purged = await sluice.purgeUser(users[2]!);
+    expect(purged).toMatchObject({ runs: 1, documents: 200 });
+    expect(await sluice.status(users[2]!)).toEqual([]);
+  }, 120_000);
+
+  it('checks a cluster before use, and refuses a cluster node given as a plain URL', async () => {
+    await expect(checkRedis(cluster.url)).resolves.toBeUndefined();
+    await expect(checkRedis(`redis://127.0.0.1:${cluster.ports[0]}`)).rejects.toThrow(
+      `cannot use Redis at redis://127.0.0.1:${cluster.ports[0]}: it is a Redis Cluster node; give the cluster as redis+cluster://host:port,host:port`,
+    );
+    const status = await cli(['status', '--user', 'nobody', '--config', CONFIG], { SLUICE_TEST_PREFIX: 'x', REDIS_URL: `redis://127.0.0.1:${cluster.ports[1]}` });
+    expect(status.code).not.toBe(0);
+    expect(status.stderr).toContain('it is a Redis Cluster node; give the cluster as redis+cluster://');
+  }, 60_000);
+});
