@@ -1,0 +1,103 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ProgressEntry } from '../src/index.js';
+import { createKeys } from '../src/store/keys.js';
+import { startTestServer, type TestServer } from './support/progress-server.js';
+import { startRedisCluster, type TestCluster } from './support/redis-cluster.js';
+import { openSse, type SseMessage, type SseStream } from './support/sse.js';
+
+let cluster: TestCluster;
+let t: TestServer | undefined;
+const open: SseStream[] = [];
+
+beforeAll(async () => {
+  cluster = await startRedisCluster();
+}, 60_000);
+afterAll(async () => {
+  await cluster?.stop();
+});
+afterEach(async () => {
+  for (const stream of open.splice(0)) stream.close();
+  await t?.stop();
+  t = undefined;
+});
+
+async function stream(server: TestServer, userId: string): Promise<SseStream> {
+  const sse = await openSse(`${server.url}/v1/users/${userId}/progress/stream?token=${server.token(userId)}`);
+  open.push(sse);
+  return sse;
+}
+
+/** One user per master: their progress streams lie on different nodes (and slots). */
+async function usersOnEveryNode(prefix: string): Promise<string[]> {
+  const keys = createKeys(prefix);
+  const byNode = new Map<string, string>();
+  for (let i = 0; byNode.size < cluster.ports.length; i++) {
+    const node = await cluster.nodeOf(keys.progress(`user-${i}`).events);
+    if (!byNode.has(node)) byNode.set(node, `user-${i}`);
+  }
+  return [...byNode.values()];
+}
+
+const entry = (message: SseMessage) => JSON.parse(message.data) as ProgressEntry;
+
+describe('Redis Cluster: progress over SSE', () => {
+  it('subscribers of users on different masters each get their own events, in order', async () => {
+    t = await startTestServer('cluster-users', { redisUrl: cluster.url });
+    const s = t;
+    const users = await usersOnEveryNode(s.sluice.config.prefix!);
+    const streams = await Promise.all(users.map((user) => stream(s, user)));
+    for (const sse of streams) expect(await sse.nextMessage()).toMatchObject({ event: 'snapshot' });
+    expect(s.server.stats()).toEqual({ streams: users.length, watchedUsers: users.length });
+
+    const published = await Promise.all(users.map((user) => s.publish(user, 5)));
+    for (const [i, sse] of streams.entries()) {
+      const messages = await sse.messages(5);
+      expect(messages.map((m) => m.id)).toEqual(published[i]);
+      for (const m of messages) expect(entry(m)).toMatchObject({ runId: `run-${users[i]}` });
+    }
+  });
+
+  it('a user added while the reader waits gets events at once, not after the block timeout', async () => {
+    // A block far longer than this test's timeout: only an interrupted wait lets it pass.
+    t = await startTestServer('cluster-unblock', { redisUrl: cluster.url, blockMs: 600_000 });
+    const s = t;
+    const [first, second] = await usersOnEveryNode(s.sluice.config.prefix!);
+    const a = await stream(s, first!);
+    await a.nextMessage();
+    const [early] = await s.publish(first!, 1);
+    expect(await a.nextMessage()).toMatchObject({ id: early });
+
+    const b = await stream(s, second!);
+    await b.nextMessage();
+    const [event] = await s.publish(second!, 1);
+    expect(await b.nextMessage()).toMatchObject({ id: event, event: 'run.started' });
+  }, 20_000);
+
+  it('runs of users on every master, processed by a worker, stream from start to completion; healthz is ok', async () => {
+    t = await startTestServer('cluster-runs', { redisUrl: cluster.url });
+    const s = t;
+    const users = await usersOnEveryNode(s.sluice.config.prefix!);
+    const streams = await Promise.all(users.map((user) => stream(s, user)));
+    for (const sse of streams) await sse.nextMessage();
+    s.sluice.startWorker({ concurrency: 4 });
+    const runs = await Promise.all(users.map((userId) => s.sluice.startRun('notes', { userId })));
+
+    for (const [i, sse] of streams.entries()) {
+      const types: string[] = [];
+      for (;;) {
+        const message = await sse.nextMessage();
+        expect(message).toBeDefined();
+        const event = entry(message!);
+        expect(event.runId).toBe(runs[i]!.runId);
+        types.push(event.type);
+        if (event.type === 'run.completed') {
+          expect(event).toMatchObject({ run: { userId: users[i], counts: { processed: 10, written: 10 } } });
+          break;
+        }
+      }
+      expect(types[0]).toBe('run.started');
+    }
+    const health = await fetch(`${s.url}/healthz`);
+    expect(health.status).toBe(200);
+  }, 60_000);
+});
