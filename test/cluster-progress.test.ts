@@ -1,20 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { ProgressEntry } from '../src/index.js';
 import { createKeys } from '../src/store/keys.js';
 import { startTestServer, type TestServer } from './support/progress-server.js';
-import { startRedisCluster, type TestCluster } from './support/redis-cluster.js';
+import { useRedisCluster } from './support/redis-cluster.js';
 import { openSse, type SseMessage, type SseStream } from './support/sse.js';
 
-let cluster: TestCluster;
+const cluster = useRedisCluster();
 let t: TestServer | undefined;
 const open: SseStream[] = [];
-
-beforeAll(async () => {
-  cluster = await startRedisCluster();
-}, 60_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
 afterEach(async () => {
   for (const stream of open.splice(0)) stream.close();
   await t?.stop();
@@ -28,21 +21,14 @@ async function stream(server: TestServer, userId: string): Promise<SseStream> {
 }
 
 /** One user per master: their progress streams lie on different nodes (and slots). */
-async function usersOnEveryNode(prefix: string): Promise<string[]> {
-  const keys = createKeys(prefix);
-  const byNode = new Map<string, string>();
-  for (let i = 0; byNode.size < cluster.ports.length; i++) {
-    const node = await cluster.nodeOf(keys.progress(`user-${i}`).events);
-    if (!byNode.has(node)) byNode.set(node, `user-${i}`);
-  }
-  return [...byNode.values()];
-}
+const usersOnEveryNode = (prefix: string) =>
+  cluster().spread(cluster().ports.length, (i) => `user-${i}`, (user) => createKeys(prefix).progress(user).events);
 
 const entry = (message: SseMessage) => JSON.parse(message.data) as ProgressEntry;
 
 describe('Redis Cluster: progress over SSE', () => {
   it('subscribers of users on different masters each get their own events, in order', async () => {
-    t = await startTestServer('cluster-users', { redisUrl: cluster.url });
+    t = await startTestServer('cluster-users', { redisUrl: cluster().url });
     const s = t;
     const users = await usersOnEveryNode(s.sluice.config.prefix!);
     const streams = await Promise.all(users.map((user) => stream(s, user)));
@@ -59,7 +45,7 @@ describe('Redis Cluster: progress over SSE', () => {
 
   it('a user added while the reader waits gets events at once, not after the block timeout', async () => {
     // A block far longer than this test's timeout: only an interrupted wait lets it pass.
-    t = await startTestServer('cluster-unblock', { redisUrl: cluster.url, blockMs: 600_000 });
+    t = await startTestServer('cluster-unblock', { redisUrl: cluster().url, blockMs: 600_000 });
     const s = t;
     const [first, second] = await usersOnEveryNode(s.sluice.config.prefix!);
     const a = await stream(s, first!);
@@ -74,7 +60,7 @@ describe('Redis Cluster: progress over SSE', () => {
   }, 20_000);
 
   it('runs of users on every master, processed by a worker, stream from start to completion; healthz is ok', async () => {
-    t = await startTestServer('cluster-runs', { redisUrl: cluster.url });
+    t = await startTestServer('cluster-runs', { redisUrl: cluster().url });
     const s = t;
     const users = await usersOnEveryNode(s.sluice.config.prefix!);
     const streams = await Promise.all(users.map((user) => stream(s, user)));

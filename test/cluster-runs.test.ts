@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { defineConfig } from '../src/index.js';
 import { createSluice, loadConfig, type Sluice } from '../src/runtime/index.js';
 import { createKeys } from '../src/store/keys.js';
 import { checkRedis } from '../src/store/redis.js';
-import { startRedisCluster, type TestCluster } from './support/redis-cluster.js';
+import { useRedisCluster } from './support/redis-cluster.js';
 import { uniquePrefix } from './support/redis.js';
 import { waitForRun } from './support/wait.js';
 import { startWorkerProcess, stopAllWorkerProcesses } from './support/worker-process.js';
@@ -13,15 +13,8 @@ import { startWorkerProcess, stopAllWorkerProcesses } from './support/worker-pro
 const CONFIG = fileURLToPath(new URL('./fixtures/e2e.config.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-let cluster: TestCluster;
+const cluster = useRedisCluster();
 let sluice: Sluice | undefined;
-
-beforeAll(async () => {
-  cluster = await startRedisCluster();
-}, 60_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
 afterEach(async () => {
   await stopAllWorkerProcesses();
   await sluice?.close();
@@ -32,7 +25,7 @@ async function open(prefix: string, records: number): Promise<Sluice> {
   process.env.SLUICE_TEST_PREFIX = prefix;
   process.env.SLUICE_TEST_RECORDS = String(records);
   const { config } = await loadConfig(CONFIG);
-  return createSluice(defineConfig({ ...config, redis: cluster.url }));
+  return createSluice(defineConfig({ ...config, redis: cluster().url }));
 }
 
 /** Runs the CLI against the cluster; resolves with its exit code and output. */
@@ -49,21 +42,12 @@ function cli(args: string[], env: Record<string, string>): Promise<{ code: numbe
 }
 
 /** Users whose progress keys (`{user}`) lie on different masters. */
-async function usersOnDifferentNodes(prefix: string, count: number): Promise<string[]> {
-  const keys = createKeys(prefix);
-  const byNode = new Map<string, string>();
-  for (let i = 0; byNode.size < count; i++) {
-    const user = `u${i}`;
-    const node = await cluster.nodeOf(keys.progress(user).events);
-    if (!byNode.has(node)) byNode.set(node, user);
-  }
-  return [...byNode.values()];
-}
+const usersOnDifferentNodes = (prefix: string, count: number) => cluster().spread(count, (i) => `u${i}`, (user) => createKeys(prefix).progress(user).events);
 
 describe('Redis Cluster: runs', () => {
   it('two worker processes complete runs of users on different masters, each record once; status and run work from the CLI', async () => {
     const prefix = uniquePrefix('cluster-runs');
-    const env = { SLUICE_TEST_PREFIX: prefix, SLUICE_TEST_RECORDS: '200', REDIS_URL: cluster.url };
+    const env = { SLUICE_TEST_PREFIX: prefix, SLUICE_TEST_RECORDS: '200', REDIS_URL: cluster().url };
     sluice = await open(prefix, 200);
     const users = await usersOnDifferentNodes(prefix, 3);
     const workers = await Promise.all([startWorkerProcess(CONFIG, env), startWorkerProcess(CONFIG, env)]);
@@ -96,11 +80,11 @@ describe('Redis Cluster: runs', () => {
   }, 120_000);
 
   it('checks a cluster before use, and refuses a cluster node given as a plain URL', async () => {
-    await expect(checkRedis(cluster.url)).resolves.toBeUndefined();
-    await expect(checkRedis(`redis://127.0.0.1:${cluster.ports[0]}`)).rejects.toThrow(
-      `cannot use Redis at redis://127.0.0.1:${cluster.ports[0]}: it is a Redis Cluster node; give the cluster as redis+cluster://host:port,host:port`,
+    await expect(checkRedis(cluster().url)).resolves.toBeUndefined();
+    await expect(checkRedis(`redis://127.0.0.1:${cluster().ports[0]}`)).rejects.toThrow(
+      `cannot use Redis at redis://127.0.0.1:${cluster().ports[0]}: it is a Redis Cluster node; give the cluster as redis+cluster://host:port,host:port`,
     );
-    const status = await cli(['status', '--user', 'nobody', '--config', CONFIG], { SLUICE_TEST_PREFIX: 'x', REDIS_URL: `redis://127.0.0.1:${cluster.ports[1]}` });
+    const status = await cli(['status', '--user', 'nobody', '--config', CONFIG], { SLUICE_TEST_PREFIX: 'x', REDIS_URL: `redis://127.0.0.1:${cluster().ports[1]}` });
     expect(status.code).not.toBe(0);
     expect(status.stderr).toContain('it is a Redis Cluster node; give the cluster as redis+cluster://');
   }, 60_000);

@@ -4,16 +4,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Cluster, Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface TestCluster {
   /** `redis+cluster://127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3`. */
   url: string;
   ports: number[];
-  /** A cluster client for looking behind Sluice's facade; disconnect it when done. */
-  client(): Cluster;
   /** `host:port` of the master serving `key`. */
   nodeOf(key: string): Promise<string>;
+  /** `count` names `name(0)`, `name(1)`, ... picked so that each one's `key(name)` lies on a different master. */
+  spread(count: number, name: (i: number) => string, key: (name: string) => string): Promise<string[]>;
   /** Stops every server by PID and removes their files. */
   stop(): Promise<void>;
 }
@@ -63,15 +64,38 @@ export async function startRedisCluster(masters = 3, timeoutMs = 30_000): Promis
   return {
     url,
     ports,
-    client: () => new Cluster(ports.map((port) => ({ host: '127.0.0.1', port }))),
-    async nodeOf(key) {
-      const slot = Number(await ask(ports[0]!, ['CLUSTER', 'KEYSLOT', key]));
-      const ranges = (await ask(ports[0]!, ['CLUSTER', 'SLOTS'])) as [number, number, [string, number]][];
-      const range = ranges.find(([from, to]) => slot >= from && slot <= to);
-      if (!range) throw new Error(`no node serves slot ${slot}`);
-      return `${range[2][0]}:${range[2][1]}`;
+    nodeOf,
+    async spread(count, name, key) {
+      const byNode = new Map<string, string>();
+      for (let i = 0; byNode.size < count; i++) {
+        const node = await nodeOf(key(name(i)));
+        if (!byNode.has(node)) byNode.set(node, name(i));
+      }
+      return [...byNode.values()];
     },
     stop,
+  };
+  async function nodeOf(key: string): Promise<string> {
+    const slot = Number(await ask(ports[0]!, ['CLUSTER', 'KEYSLOT', key]));
+    const ranges = (await ask(ports[0]!, ['CLUSTER', 'SLOTS'])) as [number, number, [string, number]][];
+    const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+    if (!range) throw new Error(`no node serves slot ${slot}`);
+    return `${range[2][0]}:${range[2][1]}`;
+  }
+}
+
+/** A cluster for the test file: started before its tests, stopped after them. */
+export function useRedisCluster(): () => TestCluster {
+  let cluster: TestCluster | undefined;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  return () => {
+    if (!cluster) throw new Error('the test cluster has not started');
+    return cluster;
   };
 }
 
