@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defineConfig } from '../src/index.js';
+import { QueueEvents } from 'bullmq';
+import { defineConfig, definePipeline, type Step } from '../src/index.js';
 import { createSluice, loadConfig, type Sluice } from '../src/runtime/index.js';
 import { createKeys } from '../src/store/keys.js';
-import { checkRedis } from '../src/store/redis.js';
+import { checkRedis, createRedis } from '../src/store/redis.js';
 import { useRedisCluster } from './support/redis-cluster.js';
 import { uniquePrefix } from './support/redis.js';
+import { synthetic } from './support/synthetic.js';
 import { waitForRun } from './support/wait.js';
 import { startWorkerProcess, stopAllWorkerProcesses } from './support/worker-process.js';
 
@@ -51,6 +53,11 @@ describe('Redis Cluster: runs', () => {
     sluice = await open(prefix, 200);
     const users = await usersOnDifferentNodes(prefix, 3);
     const workers = await Promise.all([startWorkerProcess(CONFIG, env), startWorkerProcess(CONFIG, env)]);
+    // BullMQ's queue events (one stream in the queue's {prefix} slot) work over a cluster connection too.
+    const events = new QueueEvents('default', { connection: createRedis(cluster().url), prefix: `{${prefix}}` });
+    const completedJobs = new Set<string>();
+    events.on('completed', ({ jobId }) => completedJobs.add(jobId));
+    await events.waitUntilReady();
 
     const runs = await Promise.all(users.map((userId) => sluice!.startRun('e2e', { userId })));
     for (const [i, userId] of users.entries()) {
@@ -73,6 +80,9 @@ describe('Redis Cluster: runs', () => {
     expect(latest).toMatchObject({ status: 'completed', counts: { processed: 0, skipped: 200, written: 0 } });
 
     for (const worker of workers) expect(worker.output()).not.toMatch(/MOVED|CROSSSLOT|error/i);
+    // Each run: 4 pages of 50 and 20 batches of 10.
+    for (const { runId } of runs) expect([...completedJobs].filter((id) => id.startsWith(`${runId}.`))).toHaveLength(24);
+    await events.close();
 
     const purged = await sluice.purgeUser(users[2]!);
     expect(purged).toMatchObject({ runs: 1, documents: 200 });
@@ -87,5 +97,35 @@ describe('Redis Cluster: runs', () => {
     const status = await cli(['status', '--user', 'nobody', '--config', CONFIG], { SLUICE_TEST_PREFIX: 'x', REDIS_URL: `redis://127.0.0.1:${cluster().ports[1]}` });
     expect(status.code).not.toBe(0);
     expect(status.stderr).toContain('it is a Redis Cluster node; give the cluster as redis+cluster://');
+  }, 60_000);
+
+  it('cancelling a run aborts its step in a worker subscribed on another node', async () => {
+    const prefix = uniquePrefix('cluster-cancel');
+    // Each hung step hands over the promise of its abort reason (wrapped: a promise would be adopted).
+    let onStep!: (step: { aborted: Promise<unknown> }) => void;
+    const nextStep = () => new Promise<{ aborted: Promise<unknown> }>((resolve) => (onStep = resolve));
+    const hang: Step<unknown, unknown> = {
+      name: 'hang',
+      run: async (items, runtime) => {
+        const signal = runtime.signal!;
+        const aborted = new Promise((resolve) => signal.addEventListener('abort', () => resolve(signal.reason), { once: true }));
+        onStep({ aborted });
+        await aborted;
+        return items.map((item) => ({ ok: true as const, items: [item] }));
+      },
+    };
+    const pipeline = definePipeline({ id: 'slow', source: synthetic.records({ count: 10, pageSize: 10 }), sharding: { batchSize: 10 }, steps: (records) => records.pipe(hang) });
+    sluice = createSluice(defineConfig({ prefix, redis: cluster().url, pipelines: [pipeline], progress: { intervalMs: 20 } }));
+    const worker = sluice.startWorker({ concurrency: 2 });
+    await worker.ready();
+    // Users whose runs live on each master: the cancel is published from whichever node holds the run.
+    const users = await cluster().spread(3, (i) => `c${i}`, (user) => createKeys(prefix).run('slow', user, 'x').state);
+    for (const userId of users) {
+      const step = nextStep();
+      const { runId } = await sluice.startRun('slow', { userId });
+      const { aborted } = await step;
+      expect(await sluice.cancelRun('slow', userId)).toMatchObject({ outcome: 'cancelled', run: { runId, status: 'cancelled' } });
+      expect(await aborted).toMatchObject({ name: 'AbortError' });
+    }
   }, 60_000);
 });
