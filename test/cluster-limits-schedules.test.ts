@@ -7,7 +7,7 @@ import { createSluice, type Sluice } from '../src/runtime/index.js';
 import { createKeys } from '../src/store/keys.js';
 import { createRedis, scanKeys } from '../src/store/redis.js';
 import { busiestSecond } from './support/busiest-second.js';
-import { useRedisCluster } from './support/redis-cluster.js';
+import { useRedisCluster } from './support/use-redis-cluster.js';
 import { uniquePrefix } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
 import { waitForRun } from './support/wait.js';

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ProgressEntry } from '../src/index.js';
 import { createKeys } from '../src/store/keys.js';
 import { startTestServer, type TestServer } from './support/progress-server.js';
-import { useRedisCluster } from './support/redis-cluster.js';
+import { useRedisCluster } from './support/use-redis-cluster.js';
 import { openSse, type SseMessage, type SseStream } from './support/sse.js';
 
 const cluster = useRedisCluster();

@@ -6,7 +6,7 @@ import { defineConfig, definePipeline, type Step } from '../src/index.js';
 import { createSluice, loadConfig, type Sluice } from '../src/runtime/index.js';
 import { createKeys } from '../src/store/keys.js';
 import { checkRedis, createRedis } from '../src/store/redis.js';
-import { useRedisCluster } from './support/redis-cluster.js';
+import { useRedisCluster } from './support/use-redis-cluster.js';
 import { uniquePrefix } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
 import { waitForRun } from './support/wait.js';

@@ -5,7 +5,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
 
 export interface TestCluster {
   /** `redis+cluster://127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3`. */
@@ -82,21 +81,6 @@ export async function startRedisCluster(masters = 3, timeoutMs = 30_000): Promis
     if (!range) throw new Error(`no node serves slot ${slot}`);
     return `${range[2][0]}:${range[2][1]}`;
   }
-}
-
-/** A cluster for the test file: started before its tests, stopped after them. */
-export function useRedisCluster(): () => TestCluster {
-  let cluster: TestCluster | undefined;
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  });
-  return () => {
-    if (!cluster) throw new Error('the test cluster has not started');
-    return cluster;
-  };
 }
 
 /** One command to one node, on a short-lived connection that gives up at once. */
