@@ -86,4 +86,21 @@ describe('Redis Cluster: progress over SSE', () => {
     const health = await fetch(`${s.url}/healthz`);
     expect(health.status).toBe(200);
   }, 60_000);
+
+  it('healthz answers 503 while a master does not answer, and 200 again once it does', async () => {
+    t = await startTestServer('cluster-health', { redisUrl: cluster().url });
+    const s = t;
+    expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+    const port = cluster().ports[1]!;
+    cluster().freeze(port, true);
+    try {
+      const frozen = await fetch(`${s.url}/healthz`);
+      expect(frozen.status).toBe(503);
+      expect(await frozen.json()).toMatchObject({ error: { code: 'redis_unavailable' } });
+    } finally {
+      cluster().freeze(port, false);
+    }
+    expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+  }, 30_000);
 });
+

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { parseRedisUrl, redactRedisUrl, type RedisTarget } from './redis-url.js';
 
@@ -122,9 +123,11 @@ export async function answersPing(client: RedisClient, timeoutMs: number): Promi
   if (client.status === 'end') return false;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, timeoutMs, false)));
+  const stop = new AbortController();
   try {
     const everyNode = async () => {
-      if (isCluster(client) && client.status !== 'ready') return false;
+      // A cluster knows its masters once it has the slot map: wait for that within the timeout.
+      if (isCluster(client) && client.status !== 'ready') await once(client, 'ready', { signal: stop.signal });
       const nodes = dataNodes(client);
       if (nodes.length === 0) return false;
       const replies = await Promise.all(nodes.map((node) => node.ping()));
@@ -135,6 +138,7 @@ export async function answersPing(client: RedisClient, timeoutMs: number): Promi
     return false;
   } finally {
     clearTimeout(timer);
+    stop.abort();
   }
 }
 

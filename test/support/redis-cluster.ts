@@ -14,6 +14,8 @@ export interface TestCluster {
   nodeOf(key: string): Promise<string>;
   /** `count` names `name(0)`, `name(1)`, ... picked so that each one's `key(name)` lies on a different master. */
   spread(count: number, name: (i: number) => string, key: (name: string) => string): Promise<string[]>;
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the server on `port`: a master that stops answering. */
+  freeze(port: number, frozen: boolean): void;
   /** Stops every server by PID and removes their files. */
   stop(): Promise<void>;
 }
@@ -64,6 +66,11 @@ export async function startRedisCluster(masters = 3, timeoutMs = 30_000): Promis
     url,
     ports,
     nodeOf,
+    freeze(port, frozen) {
+      const server = servers[ports.indexOf(port)];
+      if (!server) throw new Error(`no server of this cluster on port ${port}`);
+      server.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+    },
     async spread(count, name, key) {
       const byNode = new Map<string, string>();
       for (let i = 0; byNode.size < count; i++) {
