@@ -7,7 +7,7 @@ import { createSluice, loadConfig, type Sluice } from '../src/runtime/index.js';
 import { createKeys } from '../src/store/keys.js';
 import { checkRedis, createRedis } from '../src/store/redis.js';
 import { useRedisCluster } from './support/use-redis-cluster.js';
-import { uniquePrefix } from './support/redis.js';
+import { REDIS_URL, uniquePrefix } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
 import { waitForRun } from './support/wait.js';
 import { startWorkerProcess, stopAllWorkerProcesses } from './support/worker-process.js';
@@ -97,6 +97,15 @@ describe('Redis Cluster: runs', () => {
     const status = await cli(['status', '--user', 'nobody', '--config', CONFIG], { SLUICE_TEST_PREFIX: 'x', REDIS_URL: `redis://127.0.0.1:${cluster().ports[1]}` });
     expect(status.code).not.toBe(0);
     expect(status.stderr).toContain('it is a Redis Cluster node; give the cluster as redis+cluster://');
+
+    const malformed = await cli(['status', '--user', 'nobody', '--config', CONFIG, '--redis', 'redis+cluster://127.0.0.1:7000,127.0.0.1'], { SLUICE_TEST_PREFIX: 'x' });
+    expect(malformed.code).not.toBe(0);
+    expect(malformed.stderr.trim()).toBe('sluice: --redis is not a Redis URL: node "127.0.0.1" is not host:port');
+    // No node answers: one line, at once, not a client retrying forever.
+    // A cluster URL naming a Redis that is no cluster.
+    const single = new URL(REDIS_URL).host;
+    await expect(checkRedis(`redis+cluster://${single}`)).rejects.toThrow(`cannot use Redis at redis+cluster://${single}: ${single}: ERR This instance has cluster support disabled`);
+    await expect(checkRedis('redis+cluster://127.0.0.1:1', 1000)).rejects.toThrow("cannot use Redis at redis+cluster://127.0.0.1:1: 127.0.0.1:1: connection refused or closed");
   }, 60_000);
 
   it('cancelling a run aborts its step in a worker subscribed on another node', async () => {

@@ -74,6 +74,14 @@ export async function checkRedis(url: string, timeoutMs = 3000): Promise<void> {
   // Errors are reported by the rejected calls below; without a listener ioredis prints them too.
   let lastError: Error | undefined;
   client.on('error', (error: Error) => (lastError = error));
+  // A cluster's own error ("Failed to refresh slots cache") hides the cause a node gave; a node's
+  // first error (ECONNREFUSED) says more than the "Connection is closed" of the command it cut.
+  let nodeError: Error | undefined;
+  client.on('node error', (error: Error, node: string) => {
+    // What a cut connection says about a node that never answered.
+    const text = /^Connection is closed/.test(error.message) ? 'connection refused or closed' : error.message;
+    nodeError ??= new Error(`${node}: ${text}`);
+  });
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
@@ -89,7 +97,7 @@ export async function checkRedis(url: string, timeoutMs = 3000): Promise<void> {
     ]);
   } catch (error) {
     // "Connection is closed" hides the cause (ECONNREFUSED, WRONGPASS): the client's own error says it.
-    const reason = lastError?.message ?? (error instanceof Error ? error.message : String(error));
+    const reason = (nodeError ?? lastError)?.message ?? (error instanceof Error ? error.message : String(error));
     throw new Error(`cannot use Redis at ${redactRedisUrl(url)}: ${reason}`);
   } finally {
     clearTimeout(timer);
