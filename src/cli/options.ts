@@ -12,7 +12,7 @@ export async function openSluice(options: CommonOptions): Promise<Sluice> {
   const [{ loadConfig }, { createSluice }] = await Promise.all([import('../config/load-config.js'), import('../runtime/sluice.js')]);
   const { config } = await loadConfig(options.config);
   const { prefixSchema, redisUrlSchema } = await import('../config/validate.js');
-  const { checkRedis, DEFAULT_REDIS_URL } = await import('../store/redis.js');
+  const [{ checkRedis }, { DEFAULT_REDIS_URL }] = await Promise.all([import('../store/check-redis.js'), import('../store/redis.js')]);
   const redis = options.redis ?? process.env.REDIS_URL ?? config.redis;
   const redisFrom = options.redis !== undefined ? '--redis' : process.env.REDIS_URL !== undefined ? 'REDIS_URL' : 'the config';
   const invalid = redis === undefined ? undefined : redisUrlSchema.safeParse(redis).error;

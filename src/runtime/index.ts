@@ -5,4 +5,5 @@ export type { SluiceWorker } from './worker.js';
 export type { ScheduleInfo, Schedules, ScheduleTarget, ScheduleUpsert } from './schedules.js';
 export type { PurgeReport } from './purge-user.js';
 export { loadConfig, findConfig } from '../config/load-config.js';
-export { checkRedis, type RedisClient } from '../store/redis.js';
+export { checkRedis } from '../store/check-redis.js';
+export type { RedisClient } from '../store/redis.js';
