@@ -1,5 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
-import { isCluster } from './redis.js';
+import { isCluster, newCluster } from './redis.js';
 import { parseRedisUrl, redactRedisUrl } from './redis-url.js';
 
 /**
@@ -13,19 +13,11 @@ export async function checkRedis(url: string, timeoutMs = 3000): Promise<void> {
   const client =
     target.kind === 'single'
       ? new Redis(target.url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null })
-      : new Cluster(target.nodes, {
-          lazyConnect: true,
-          enableOfflineQueue: false,
-          clusterRetryStrategy: () => null,
-          slotsRefreshTimeout: timeoutMs,
-          redisOptions: {
-            connectTimeout: timeoutMs,
-            maxRetriesPerRequest: 0,
-            ...(target.username ? { username: target.username } : {}),
-            ...(target.password ? { password: target.password } : {}),
-            ...(target.tls ? { tls: {} } : {}),
-          },
-        });
+      : newCluster(
+          target,
+          { lazyConnect: true, enableOfflineQueue: false, clusterRetryStrategy: () => null, slotsRefreshTimeout: timeoutMs },
+          { connectTimeout: timeoutMs, maxRetriesPerRequest: 0 },
+        );
   // Errors are reported by the rejected calls below; without a listener ioredis prints them too.
   let lastError: Error | undefined;
   client.on('error', (error: Error) => (lastError = error));

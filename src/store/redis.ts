@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -19,13 +19,22 @@ export function createRedis(url: string, options: RedisOptions = {}): RedisClien
 
 function connect(target: RedisTarget, options: RedisOptions): RedisClient {
   if (target.kind === 'single') return new Redis(target.url, options);
-  return new Cluster(target.nodes, {
+  return newCluster(
+    target,
     // `lazyConnect` is the cluster's own option; the per-node clients connect when the cluster does.
-    lazyConnect: options.lazyConnect ?? false,
-    enableOfflineQueue: options.enableOfflineQueue ?? true,
+    { lazyConnect: options.lazyConnect ?? false, enableOfflineQueue: options.enableOfflineQueue ?? true },
+    { ...options, lazyConnect: false },
+  );
+}
+
+/** A Cluster client for a cluster URL's nodes, with its user, password and TLS on every node. */
+export function newCluster(target: Extract<RedisTarget, { kind: 'cluster' }>, options: ClusterOptions, redisOptions: RedisOptions): Cluster {
+  return new Cluster(target.nodes, {
+    ...options,
+    // With TLS, connect by the names the cluster gives, so certificates for those names match.
+    ...(target.tls ? { dnsLookup: (address: string, callback: (error: null, address: string) => void) => callback(null, address) } : {}),
     redisOptions: {
-      ...options,
-      lazyConnect: false,
+      ...redisOptions,
       ...(target.username ? { username: target.username } : {}),
       ...(target.password ? { password: target.password } : {}),
       ...(target.tls ? { tls: {} } : {}),
