@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { isCluster, type RedisClient } from '../store/redis.js';
+import { duplicateRedis, isCluster, type RedisClient } from '../store/redis.js';
 import { createClusterProgressFollower } from './cluster-follower.js';
 import type { KeyBuilder } from '../store/keys.js';
 import { toPage, type ProgressPage } from './reader.js';
@@ -27,7 +27,7 @@ export function createProgressFollower(shared: RedisClient, keys: KeyBuilder, na
 }
 
 function createBlockingFollower(shared: Redis, keys: KeyBuilder, name: string): ProgressFollower {
-  const connection = shared.duplicate({ connectionName: name });
+  const connection = duplicateRedis(shared, name);
   /** CLIENT ID of the blocking connection; a reconnect gives it a new one, fetched before the next read. */
   let clientId: number | undefined;
   connection.on('close', () => (clientId = undefined));

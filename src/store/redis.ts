@@ -43,10 +43,10 @@ export function newCluster(target: Extract<RedisTarget, { kind: 'cluster' }>, op
 }
 
 /** A second connection to the same Redis (for blocking reads or subscriptions), optionally named. */
-export function duplicateRedis(client: RedisClient, connectionName?: string): RedisClient {
+export function duplicateRedis<T extends RedisClient>(client: T, connectionName?: string): T {
   const name = connectionName === undefined ? {} : { connectionName };
-  if (isCluster(client)) return client.duplicate(undefined, { redisOptions: { ...client.options.redisOptions, ...name } });
-  return client.duplicate(name);
+  if (isCluster(client)) return client.duplicate(undefined, { redisOptions: { ...client.options.redisOptions, ...name } }) as T;
+  return (client as Redis).duplicate(name) as T;
 }
 
 /** The servers holding the data: the master nodes of a cluster, or the one server. */
