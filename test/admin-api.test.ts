@@ -98,7 +98,7 @@ describe('admin API: bad input', () => {
     ['/admin/api/runs?users=many', 'invalid_query', 'users must be an integer from 1 to 200, got "many"'],
     ['/admin/api/runs?status=stuck', 'invalid_query', 'status must be one of running, completed, failed, cancelled, got "stuck"'],
     ['/admin/api/runs?waiting=maybe', 'invalid_query', 'waiting must be true or false, got "maybe"'],
-    ['/admin/api/runs?cursor=abc', 'invalid_cursor', 'cursor "abc" is not a cursor this API returned (digits only)'],
+    ['/admin/api/runs?cursor=abc', 'invalid_cursor', 'cursor "abc" is not a cursor this API returned (digits, or node-digits on a cluster)'],
     ['/admin/api/users/bad%20user/runs/r1', 'invalid_user_id', 'Invalid user id "bad user": user id must be 1-128 letters, digits, or . _ @ -'],
     ['/admin/api/users/alice/runs/r%3Cx%3E', 'invalid_run_id', 'run id "r<x>" must be 1-128 letters, digits, or . _ -'],
   ])('GET %s is 400 %s', async (path, code, message) => {

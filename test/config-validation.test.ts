@@ -49,8 +49,10 @@ describe('defineConfig validation', () => {
     { name: 'no pipelines key', config: {}, line: /^ {2}- pipelines: .*expected array/m },
     { name: 'a pipeline not made by definePipeline', config: { pipelines: [pipelineA, { id: 'b' }] }, line: '  - pipelines.1: expected a pipeline made by definePipeline()' },
     { name: 'duplicate pipeline ids', config: { pipelines: [pipelineA, pipelineB, definePipeline({ id: 'a', source })] }, line: '  - pipelines.2: duplicate pipeline id "a"' },
-    { name: 'a host:port instead of a Redis URL', config: { pipelines: [pipelineA], redis: 'localhost:6379' }, line: '  - redis: expected a redis:// or rediss:// URL' },
-    { name: 'an http URL for Redis', config: { pipelines: [pipelineA], redis: 'http://localhost:6379' }, line: '  - redis: expected a redis:// or rediss:// URL' },
+    { name: 'a host:port instead of a Redis URL', config: { pipelines: [pipelineA], redis: 'localhost:6379' }, line: '  - redis: expected redis://host:port, rediss://host:port or redis+cluster://host:port,host:port' },
+    { name: 'an http URL for Redis', config: { pipelines: [pipelineA], redis: 'http://localhost:6379' }, line: '  - redis: expected redis://host:port, rediss://host:port or redis+cluster://host:port,host:port' },
+    { name: 'a comma list of Redis hosts', config: { pipelines: [pipelineA], redis: 'redis://a:7000,b:7001' }, line: '  - redis: it lists several hosts; for a Redis Cluster write redis+cluster://host:port,host:port' },
+    { name: 'a cluster node without a port', config: { pipelines: [pipelineA], redis: 'redis+cluster://a:7000,b' }, line: '  - redis: node "b" is not host:port' },
     { name: 'a prefix with a colon', config: { pipelines: [pipelineA], prefix: 'app:' }, line: '  - prefix: use 1-32 letters, digits, _ or -' },
     { name: 'a prefix with a space', config: { pipelines: [pipelineA], prefix: 'my app' }, line: '  - prefix: use 1-32 letters, digits, _ or -' },
     { name: 'an empty prefix', config: { pipelines: [pipelineA], prefix: '' }, line: '  - prefix: use 1-32 letters, digits, _ or -' },
@@ -76,7 +78,7 @@ describe('defineConfig validation', () => {
       '  - pipelines.1: duplicate pipeline id "a"',
       '  - pipelines.2: duplicate pipeline id "a"',
       '  - prefix: use 1-32 letters, digits, _ or -',
-      '  - redis: expected a redis:// or rediss:// URL',
+      '  - redis: expected redis://host:port, rediss://host:port or redis+cluster://host:port,host:port',
     ]);
   });
 });

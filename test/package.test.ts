@@ -22,7 +22,7 @@ afterAll(async () => {
 /** Each entry and names it must export; connectors are added from the connectors folder. */
 const ENTRIES: Record<string, string[]> = {
   sluice: ['definePipeline', 'defineConfig', 'defineConnector', 'summarize', 'extract', 'embed', 'perItemStep', 'Chain', 'redisSink', 'jsonlSink', 'contentHash', 'ConfigError'],
-  'sluice/runtime': ['createSluice', 'loadConfig', 'findConfig'],
+  'sluice/runtime': ['createSluice', 'loadConfig', 'findConfig', 'checkRedis'],
   'sluice/server': ['createProgressServer', 'createProgressToken', 'verifyProgressToken', 'ProgressTokenError'],
   'sluice/testing': ['startMockLlm', 'synthetic'],
   'sluice/client': ['subscribeProgress', 'applyProgress', 'fetchProgress'],

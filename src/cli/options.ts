@@ -12,12 +12,11 @@ export async function openSluice(options: CommonOptions): Promise<Sluice> {
   const [{ loadConfig }, { createSluice }] = await Promise.all([import('../config/load-config.js'), import('../runtime/sluice.js')]);
   const { config } = await loadConfig(options.config);
   const { prefixSchema, redisUrlSchema } = await import('../config/validate.js');
-  const { checkRedis, DEFAULT_REDIS_URL } = await import('../store/redis.js');
+  const [{ checkRedis }, { DEFAULT_REDIS_URL }] = await Promise.all([import('../store/check-redis.js'), import('../store/redis.js')]);
   const redis = options.redis ?? process.env.REDIS_URL ?? config.redis;
   const redisFrom = options.redis !== undefined ? '--redis' : process.env.REDIS_URL !== undefined ? 'REDIS_URL' : 'the config';
-  if (redis !== undefined && !redisUrlSchema.safeParse(redis).success) {
-    throw new Error(`${redisFrom} is not a Redis URL: expected redis://host:port or rediss://host:port`);
-  }
+  const invalid = redis === undefined ? undefined : redisUrlSchema.safeParse(redis).error;
+  if (invalid) throw new Error(`${redisFrom} is not a Redis URL: ${invalid.issues[0]?.message}`);
   // The environment's prefix obeys the config's rule: it names keys and queues.
   const prefix = process.env.SLUICE_PREFIX ?? config.prefix;
   if (process.env.SLUICE_PREFIX !== undefined && !prefixSchema.safeParse(process.env.SLUICE_PREFIX).success) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SluiceError } from '../errors/index.js';
+import { parseRedisUrl, RedisUrlError } from '../store/redis-url.js';
 
 const limitSpec = z.strictObject({
   rpm: z.number().positive().optional(),
@@ -9,7 +10,13 @@ const limitSpec = z.strictObject({
 });
 
 /** Redis URL and key prefix rules, shared with the same settings taken from the environment or flags. */
-export const redisUrlSchema = z.string().regex(/^rediss?:\/\/[^\s]*$/, 'expected a redis:// or rediss:// URL');
+export const redisUrlSchema = z.string().superRefine((url, ctx) => {
+  try {
+    parseRedisUrl(url);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: error instanceof RedisUrlError ? error.reason : String(error) });
+  }
+});
 export const prefixSchema = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'use 1-32 letters, digits, _ or -');
 
 const configSchema = z

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis.js';
 import type { KeyBuilder } from '../store/keys.js';
 import { runScript } from '../store/scripts.js';
 import { LimiterWaitError, RequestTooLargeError } from './errors.js';
@@ -26,7 +26,7 @@ export interface Limiter {
 }
 
 /** A limiter shared by every worker process through Redis: one atomic script per acquisition. */
-export function createLimiter(redis: Redis, keys: KeyBuilder, specs: Record<string, LimitSpec>, options: LimiterOptions = {}): Limiter {
+export function createLimiter(redis: RedisClient, keys: KeyBuilder, specs: Record<string, LimitSpec>, options: LimiterOptions = {}): Limiter {
   const burst = options.burstSeconds ?? 0.1;
   const pace = options.pace ?? 0.99;
   const threshold = options.circuitThreshold ?? 5;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis.js';
 import type { APIError, OpenAI } from 'openai';
 import { readRateLimitHeaders } from '../limiter/headers.js';
 import { LimiterWaitError } from '../limiter/errors.js';
@@ -22,7 +22,7 @@ interface Cached<T> {
  * response's rate-limit headers back, and caches the answer by content so a re-sync or a re-run
  * shard never pays twice.
  */
-export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limiter, config: LlmConfig = {}): LlmRuntime {
+export function createLlmRuntime(redis: RedisClient, keys: KeyBuilder, limiter: Limiter, config: LlmConfig = {}): LlmRuntime {
   const providers = config.providers ?? { openai: {} };
   const maxWait = config.maxWaitInWorkerMs ?? 2000;
   const ttl = config.cacheTtlSeconds ?? 30 * 24 * 3600;

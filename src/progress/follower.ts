@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import { duplicateRedis, isCluster, type RedisClient } from '../store/redis.js';
+import { createClusterProgressFollower } from './cluster-follower.js';
 import type { KeyBuilder } from '../store/keys.js';
 import { toPage, type ProgressPage } from './reader.js';
 
@@ -15,9 +17,17 @@ export interface ProgressFollower {
   close(): void;
 }
 
-/** `name` is the connection's CLIENT SETNAME, to spot it in CLIENT LIST. */
-export function createProgressFollower(shared: Redis, keys: KeyBuilder, name: string): ProgressFollower {
-  const connection = shared.duplicate({ connectionName: name });
+/**
+ * `name` is the connection's CLIENT SETNAME, to spot it in CLIENT LIST. On a cluster the follower
+ * polls instead (see createClusterProgressFollower): a blocking XREAD cannot span slots.
+ */
+export function createProgressFollower(shared: RedisClient, keys: KeyBuilder, name: string): ProgressFollower {
+  if (isCluster(shared)) return createClusterProgressFollower(shared, keys);
+  return createBlockingFollower(shared, keys, name);
+}
+
+function createBlockingFollower(shared: Redis, keys: KeyBuilder, name: string): ProgressFollower {
+  const connection = duplicateRedis(shared, name);
   /** CLIENT ID of the blocking connection; a reconnect gives it a new one, fetched before the next read. */
   let clientId: number | undefined;
   connection.on('close', () => (clientId = undefined));

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis.js';
 import type { KeyBuilder } from '../store/keys.js';
 import { runScript } from '../store/scripts.js';
 import { PROGRESS_EVENT_VERSION, type ItemFailure, type RunEvent, type RunSnapshot } from './events.js';
@@ -25,7 +25,7 @@ export class ProgressPublisher {
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeyBuilder,
     private readonly options: ProgressPublisherOptions,
   ) {}

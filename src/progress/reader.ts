@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis.js';
 import type { KeyBuilder } from '../store/keys.js';
 import { isAfterStreamId } from '../util/stream-id.js';
 import { PROGRESS_EVENT_VERSION, type ProgressEntry, type RunEvent, type RunSnapshot } from './events.js';
 
 /** Every run of a user as last published, newest first. */
-export async function readSnapshot(redis: Redis, keys: KeyBuilder, userId: string): Promise<RunSnapshot[]> {
+export async function readSnapshot(redis: RedisClient, keys: KeyBuilder, userId: string): Promise<RunSnapshot[]> {
   const all = await redis.hgetall(keys.progress(userId).snapshot);
   return Object.entries(all)
     .filter(([field]) => !field.startsWith('seq:'))
@@ -13,7 +13,7 @@ export async function readSnapshot(redis: Redis, keys: KeyBuilder, userId: strin
 }
 
 /** One run of a user as last published (one HGET), or undefined. */
-export async function findPublishedRun(redis: Redis, keys: KeyBuilder, userId: string, runId: string): Promise<RunSnapshot | undefined> {
+export async function findPublishedRun(redis: RedisClient, keys: KeyBuilder, userId: string, runId: string): Promise<RunSnapshot | undefined> {
   if (runId.startsWith('seq:')) return undefined;
   const json = await redis.hget(keys.progress(userId).snapshot, runId);
   return json ? (JSON.parse(json) as RunSnapshot) : undefined;
@@ -39,7 +39,7 @@ export interface ProgressPage {
 type RawEntry = [id: string, fields: string[]];
 
 /** One page of events after a stream id, in order. A reader that resumes from `lastId` misses nothing still in the stream. */
-export async function readEventPage(redis: Redis, keys: KeyBuilder, userId: string, options: ReadEventsOptions = {}): Promise<ProgressPage> {
+export async function readEventPage(redis: RedisClient, keys: KeyBuilder, userId: string, options: ReadEventsOptions = {}): Promise<ProgressPage> {
   const key = keys.progress(userId).events;
   const count = options.count ?? 500;
   let raw: RawEntry[];
@@ -57,7 +57,7 @@ export function toPage(raw: readonly RawEntry[], count: number): ProgressPage {
 }
 
 /** Newest id in a user's stream, or null when it has none. */
-export async function latestEventId(redis: Redis, keys: KeyBuilder, userId: string): Promise<string | null> {
+export async function latestEventId(redis: RedisClient, keys: KeyBuilder, userId: string): Promise<string | null> {
   const [last] = (await redis.xrevrange(keys.progress(userId).events, '+', '-', 'COUNT', 1)) as RawEntry[];
   return last?.[0] ?? null;
 }
@@ -67,7 +67,7 @@ export async function latestEventId(redis: Redis, keys: KeyBuilder, userId: stri
  * stream was trimmed past it (events it never saw are gone), nor when the id is newer than anything
  * the stream ever generated (the stream was deleted and started again).
  */
-export async function coversEventsAfter(redis: Redis, keys: KeyBuilder, userId: string, id: string): Promise<boolean> {
+export async function coversEventsAfter(redis: RedisClient, keys: KeyBuilder, userId: string, id: string): Promise<boolean> {
   let info: unknown[];
   try {
     info = (await redis.xinfo('STREAM', keys.progress(userId).events)) as unknown[];

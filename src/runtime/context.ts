@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis.js';
 import type { CredentialProvider } from '../connector/types.js';
 import type { Limiter } from '../limiter/limiter.js';
 import type { LlmRuntime } from '../pipeline/llm.js';
@@ -12,7 +12,7 @@ import type { RunStore } from './run-store.js';
 
 /** What job processors share inside one process. */
 export interface RuntimeContext {
-  redis: Redis;
+  redis: RedisClient;
   keys: KeyBuilder;
   runs: RunStore;
   progress: ProgressPublisher;
@@ -39,7 +39,7 @@ export interface RunCaps {
 export const DEFAULT_RUN_CAPS: RunCaps = { maxRecords: 1_000_000, maxBytes: 1024 ** 3 };
 
 /** One BullMQ Queue per queue name, created on first use and shared by the process. */
-export function createQueueRegistry(connection: Redis, prefix: string) {
+export function createQueueRegistry(connection: RedisClient, prefix: string) {
   const queues = new Map<string, Queue>();
   return {
     get(name: string): Queue {

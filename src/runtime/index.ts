@@ -6,3 +6,5 @@ export type { ScheduleInfo, Schedules, ScheduleTarget, ScheduleUpsert } from './
 export type { PurgeReport } from './purge-user.js';
 export type { SluiceAdmin, AdminRun, RunsPage, ListRunsOptions, QueueState, LimiterState, LimitersPage, RetryRunResult } from './admin/index.js';
 export { loadConfig, findConfig } from '../config/load-config.js';
+export { checkRedis } from '../store/check-redis.js';
+export type { RedisClient } from '../store/redis.js';

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { scanKeys, unlinkKeys, type RedisClient } from '../store/redis.js';
 import { parseUserId } from '../store/ids.js';
 import type { KeyBuilder } from '../store/keys.js';
 import type { ScheduleRuntime } from './schedules.js';
@@ -20,7 +20,7 @@ export interface PurgeReport {
 }
 
 interface PurgeDeps {
-  redis: Redis;
+  redis: RedisClient;
   keys: KeyBuilder;
   schedules: ScheduleRuntime;
   queueNames: readonly string[];
@@ -40,7 +40,7 @@ export async function purgeUser(deps: PurgeDeps, rawUserId: string): Promise<Pur
 
   const found = new Set<string>();
   for (const pattern of [`${keys.prefix}:*{*:${userId}}*`, `${keys.prefix}:*{${userId}}*`]) {
-    for await (const batch of redis.scanStream({ match: pattern, count: 1000 }) as AsyncIterable<string[]>) for (const key of batch) found.add(key);
+    for await (const batch of scanKeys(redis, pattern)) for (const key of batch) found.add(key);
   }
   const runKey = new RegExp(`^${escape(keys.prefix)}:run:\\{[^}]*\\}:([^:]+)$`);
   const runIds = new Set([...found].flatMap((key) => runKey.exec(key)?.[1] ?? []));
@@ -50,10 +50,7 @@ export async function purgeUser(deps: PurgeDeps, rawUserId: string): Promise<Pur
   const progressEvents = await redis.xlen(keys.progress(userId).events).catch(() => 0);
 
   const { jobs, jobsInFlight } = await removeJobs(deps, userId, runIds);
-  if (found.size > 0) {
-    const all = [...found];
-    for (let i = 0; i < all.length; i += 500) await redis.unlink(...all.slice(i, i + 500));
-  }
+  await unlinkKeys(redis, [...found]);
   return { userId, schedules, runs: runIds.size, documents, progressEvents, jobs, jobsInFlight, keys: found.size };
 }
 
@@ -68,7 +65,7 @@ async function removeJobs(deps: PurgeDeps, userId: string, runIds: ReadonlySet<s
   for (const name of deps.queueNames) {
     const base = `${deps.keys.bullPrefix}:${name}:`;
     const ids = new Set<string>();
-    for await (const batch of deps.redis.scanStream({ match: `${base}*`, count: 1000 }) as AsyncIterable<string[]>) {
+    for await (const batch of scanKeys(deps.redis, `${base}*`)) {
       for (const key of batch) {
         const rest = key.slice(base.length);
         const shard = /^([^.:]+)\.[^:]+/.exec(rest);

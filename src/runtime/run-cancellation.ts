@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { duplicateRedis, type RedisClient } from '../store/redis.js';
 
 /** What a cancelled shard's signal carries as its reason: connectors and SDKs reject with it. */
 export function runCancelledReason(): DOMException {
@@ -19,12 +19,12 @@ export interface ShardSignal {
  * checks the run's status, so a cancel either shows in that check or reaches its controller.
  */
 export class RunCancellation {
-  private readonly subscriber: Redis;
+  private readonly subscriber: RedisClient;
   private readonly shards = new Map<string, Set<AbortController>>();
   private readonly subscribed: Promise<unknown>;
 
-  constructor(redis: Redis, channel: string) {
-    this.subscriber = redis.duplicate();
+  constructor(redis: RedisClient, channel: string) {
+    this.subscriber = duplicateRedis(redis);
     this.subscriber.on('message', (_channel: string, runKey: string) => this.abort(runKey));
     // A failed SUBSCRIBE surfaces through ready(); ioredis resubscribes after a reconnect.
     this.subscribed = this.subscriber.subscribe(channel);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis.js';
 import type { Usage } from '../pipeline/llm.js';
 import type { ItemFailure, RunSnapshot, RunStatus } from '../progress/events.js';
 import type { KeyBuilder } from '../store/keys.js';
@@ -49,7 +49,7 @@ export interface BatchCommit {
 /** Run state transitions, each one atomic Lua call over the run's keys. */
 export class RunStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeyBuilder,
   ) {}
 

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis.js';
 import { InvalidInputError, isSluiceError } from '../errors/index.js';
 import type { Pipeline } from '../pipeline/define-pipeline.js';
 import { isTimeZone, jitterOffset, parseEvery, scheduleSpecSchema, type ScheduleSpec } from '../pipeline/schedule.js';
@@ -66,7 +66,7 @@ interface ScheduleRecord {
 }
 
 interface ScheduleDeps {
-  redis: Redis;
+  redis: RedisClient;
   keys: KeyBuilder;
   pipeline(id: string): Pipeline<unknown>;
   queue(name: string): Queue;
@@ -87,7 +87,10 @@ export function createSchedules(deps: ScheduleDeps): ScheduleRuntime {
     return raw ? (JSON.parse(raw) as ScheduleRecord) : undefined;
   };
   const write = async (pipelineId: string, userId: string, record: ScheduleRecord) => {
-    await redis.multi().hset(keys.schedules(userId), pipelineId, JSON.stringify(record)).sadd(keys.scheduledUsers, userId).exec();
+    // The index of users is a key of its own slot (no MULTI across slots on a cluster): it is added
+    // to first, so a crash in between leaves a user listed with no schedule, which lists nothing.
+    await redis.sadd(keys.scheduledUsers, userId);
+    await redis.hset(keys.schedules(userId), pipelineId, JSON.stringify(record));
   };
 
   const installScheduler = async (p: Pipeline<unknown>, userId: string, spec: ScheduleRecord['spec']) => {
@@ -228,7 +231,8 @@ export function createSchedules(deps: ScheduleDeps): ScheduleRuntime {
           await redis.hdel(keys.schedules(userId), pipelineId);
         });
       }
-      await redis.multi().del(keys.schedules(userId)).srem(keys.scheduledUsers, userId).exec();
+      await redis.del(keys.schedules(userId));
+      await redis.srem(keys.scheduledUsers, userId);
       return all.length;
     },
   };
@@ -249,7 +253,7 @@ function toSpec(schedule: ScheduleUpsert): ScheduleRecord['spec'] {
   return 'every' in given ? { every: parseEvery(given.every)! } : given;
 }
 
-async function runInput(redis: Redis, keys: KeyBuilder, pipelineId: string, userId: string, runId: string) {
+async function runInput(redis: RedisClient, keys: KeyBuilder, pipelineId: string, userId: string, runId: string) {
   const raw = await redis.hget(keys.run(pipelineId, userId, runId).state, 'input');
   const input = raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined;
   return input && Object.keys(input).length > 0 ? input : undefined;

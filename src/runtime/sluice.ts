@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { SluiceConfig } from '../config/define-config.js';
 import type { ItemFailure } from '../connector/types.js';
@@ -20,7 +19,7 @@ import { InvalidInputError, TooManyRunsError } from '../errors/index.js';
 import { newRunId, parseUserId } from '../store/ids.js';
 import { addJobs, jobOptions, pageId } from './jobs.js';
 import { createKeys } from '../store/keys.js';
-import { createRedis, DEFAULT_REDIS_URL } from '../store/redis.js';
+import { answersPing, createRedis, DEFAULT_REDIS_URL, duplicateRedis, type RedisClient } from '../store/redis.js';
 import { RunStore } from './run-store.js';
 import { createSchedules, type Schedules } from './schedules.js';
 import { purgeUser, type PurgeReport } from './purge-user.js';
@@ -116,8 +115,8 @@ export function createSluice(config: SluiceConfig): Sluice {
   });
   const workers: SluiceWorker[] = [];
   // Blocking reads (XREAD BLOCK) would stall every other command on the shared connection.
-  let blocking: Redis | undefined;
-  const blockingRedis = () => (blocking ??= redis.duplicate());
+  let blocking: RedisClient | undefined;
+  const blockingRedis = () => (blocking ??= duplicateRedis(redis));
 
   const pipeline = (id: string): Pipeline<unknown> => {
     const found = pipelines.get(id);
@@ -276,21 +275,6 @@ export function createSluice(config: SluiceConfig): Sluice {
       }));
     },
   };
-}
-
-async function answersPing(redis: Redis, timeoutMs: number): Promise<boolean> {
-  // While Redis is away the connection queues commands: answer after the timeout rather than
-  // wait on that queue (a load balancer's check must not hang).
-  if (redis.status === 'end') return false;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, timeoutMs, false)));
-  try {
-    return await Promise.race([redis.ping().then((reply) => reply === 'PONG'), timeout]);
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The run input checked against the pipeline's declared schema. */

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis.js';
 import type { RuntimeContext } from './context.js';
 import { handleShardError } from './handle-failure.js';
 import { bindJob, InvalidJobError, JOB_SCHEDULE, runRefSchema, type JobHandlers } from './jobs.js';
@@ -22,7 +22,7 @@ export interface SluiceWorker {
   ready(): Promise<void>;
 }
 
-export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: string, settings: WorkerSettings): SluiceWorker {
+export function startWorkers(rt: RuntimeContext, connection: RedisClient, prefix: string, settings: WorkerSettings): SluiceWorker {
   const cancellation = new RunCancellation(connection, rt.keys.cancelChannel);
   const handlers: JobHandlers = {
     page: (data, _job, signal) => processPage(rt, data, signal),

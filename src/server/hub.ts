@@ -26,6 +26,7 @@ interface Watched {
  * One reader per server process for every watched user stream: a follower connection runs one
  * blocking read over all of them and fans each entry out to that user's subscribers, so 1,000 open
  * streams cost one blocked Redis client, not 1,000. Streams nobody watches drop out of the read.
+ * On a Redis Cluster the follower polls each stream in its own slot instead (see cluster-follower.ts).
  */
 export class ProgressHub {
   /** By user id. */

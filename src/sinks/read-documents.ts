@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis.js';
 import type { KeyBuilder } from '../store/keys.js';
 import type { StoredDocument } from './sink-store.js';
 
 /** Reads every document the Redis sink holds for a pipeline and user. */
 export async function readDocuments<T = unknown>(
-  redis: Redis,
+  redis: RedisClient,
   keys: KeyBuilder,
   pipelineId: string,
   userId: string,
@@ -20,6 +20,6 @@ export async function readDocuments<T = unknown>(
   return documents.sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
-export async function countDocuments(redis: Redis, keys: KeyBuilder, pipelineId: string, userId: string): Promise<number> {
+export async function countDocuments(redis: RedisClient, keys: KeyBuilder, pipelineId: string, userId: string): Promise<number> {
   return redis.hlen(keys.sink(pipelineId, userId).documents);
 }

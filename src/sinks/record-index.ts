@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis.js';
 import type { KeyBuilder } from '../store/keys.js';
 import { runScript } from '../store/scripts.js';
 import { isDeletion, type IndexedRecord, type SinkDocument, type SinkEntry, type SinkUpsert, type SinkWriteResult } from './types.js';
@@ -14,7 +14,7 @@ export type SinkKeys = ReturnType<KeyBuilder['sink']>;
 
 /** Ids among `entries` whose stored hash differs. */
 export async function changedSourceIds(
-  redis: Redis,
+  redis: RedisClient,
   keys: SinkKeys,
   entries: readonly { sourceId: string; hash: string }[],
 ): Promise<Set<string>> {
@@ -24,7 +24,7 @@ export async function changedSourceIds(
 }
 
 /** Reads the hash and document ids of each source id, in order. */
-export async function readIndex(redis: Redis, keys: SinkKeys, sourceIds: readonly string[]): Promise<IndexedRecord[]> {
+export async function readIndex(redis: RedisClient, keys: SinkKeys, sourceIds: readonly string[]): Promise<IndexedRecord[]> {
   if (sourceIds.length === 0) return [];
   const [hashes, docs] = (await redis.multi().hmget(keys.hashes, ...sourceIds).hmget(keys.docsOf, ...sourceIds).exec()) ?? [];
   if (hashes?.[0] || docs?.[0]) throw hashes?.[0] ?? docs?.[0];
@@ -41,7 +41,7 @@ export async function readIndex(redis: Redis, keys: SinkKeys, sourceIds: readonl
  * document's body in the documents hash) in one atomic script.
  */
 export async function commitEntries<T>(
-  redis: Redis,
+  redis: RedisClient,
   keys: SinkKeys,
   entries: readonly SinkEntry<T>[],
   body?: (entry: SinkUpsert<T>, doc: SinkDocument<T>) => string,

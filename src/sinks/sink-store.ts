@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis.js';
 import type { KeyBuilder } from '../store/keys.js';
 import { changedSourceIds, commitEntries, readIndex } from './record-index.js';
 import type { SinkEntry, SinkScope, SinkWriteResult } from './types.js';
@@ -26,7 +26,7 @@ export const REDIS_DOCUMENTS = Symbol.for('sluice.sink.redisDocuments');
 export type RuntimeSinkScope = SinkScope & { readonly [REDIS_DOCUMENTS]: RedisDocuments };
 
 /** Opens sink scopes over Sluice's Redis: the only place sink keys are used. */
-export function createSinkStore(redis: Redis, keys: KeyBuilder) {
+export function createSinkStore(redis: RedisClient, keys: KeyBuilder) {
   return {
     scope(pipelineId: string, userId: string): RuntimeSinkScope {
       const k = keys.sink(pipelineId, userId);

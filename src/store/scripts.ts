@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 
 /** Lua files live in src/lua; `-- @include name` pulls in a shared snippet from the same folder. */
 const scripts = new Map<string, { source: string; sha: string }>();
@@ -24,7 +24,7 @@ function expand(name: string, seen: Set<string>): string {
 
 /** Runs a script by SHA, loading it once per server (after a restart or a failover too). */
 export async function runScript<T = unknown>(
-  redis: Redis,
+  redis: RedisClient,
   name: string,
   keys: readonly string[],
   args: readonly (string | number)[],

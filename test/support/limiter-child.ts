@@ -2,12 +2,12 @@
  * A process hammering one limiter key with many concurrent callers; prints the grant times (Redis server clock) as JSON.
  * argv: prefix key rpm tpm tokensPerCall callers durationMs
  */
-import { Redis } from 'ioredis';
 import { createLimiter } from '../../src/limiter/index.js';
 import { createKeys } from '../../src/store/keys.js';
+import { createRedis } from '../../src/store/redis.js';
 
 const [prefix, key, rpm, tpm, tokens, callers, duration] = process.argv.slice(2);
-const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const limiter = createLimiter(redis, createKeys(prefix!), { [key!]: { rpm: Number(rpm), tpm: Number(tpm) } });
 const grants: number[] = [];
 const end = Date.now() + Number(duration);

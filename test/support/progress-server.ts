@@ -3,8 +3,8 @@ import { createSluice, type Sluice } from '../../src/runtime/index.js';
 import { createProgressServer, createProgressToken, type ProgressServerOptions } from '../../src/server/index.js';
 import { ProgressPublisher } from '../../src/progress/publisher.js';
 import type { ListeningServer, ProgressServer } from '../../src/server/index.js';
-import { Redis } from 'ioredis';
 import { createKeys } from '../../src/store/keys.js';
+import { createRedis } from '../../src/store/redis.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from './redis.js';
 import { synthetic } from './synthetic.js';
 
@@ -25,16 +25,16 @@ export interface TestServer {
 /** A progress server on a free port over its own Redis prefix; `stop()` removes every key. */
 export async function startTestServer(
   name: string,
-  options: Partial<Omit<ProgressServerOptions, 'sluice'>> & { maxEvents?: number } = {},
+  options: Partial<Omit<ProgressServerOptions, 'sluice'>> & { maxEvents?: number; redisUrl?: string } = {},
 ): Promise<TestServer> {
-  const { maxEvents = 1000, ...serverOptions } = options;
+  const { maxEvents = 1000, redisUrl = REDIS_URL, ...serverOptions } = options;
   const prefix = uniquePrefix(`server-${name}`);
   const pipeline = definePipeline({ id: 'notes', source: synthetic.records({ count: 10, pageSize: 5 }), userInput: ['note'] });
-  const sluice = createSluice({ prefix, redis: REDIS_URL, pipelines: [pipeline], progress: { maxEvents, intervalMs: 0 } });
+  const sluice = createSluice({ prefix, redis: redisUrl, pipelines: [pipeline], progress: { maxEvents, intervalMs: 0 } });
   const server = createProgressServer({ sluice, secret: SECRET, ...serverOptions });
   const listening = await server.listen(0);
   // Events go in as a worker's publisher writes them, on a connection of its own.
-  const redis = new Redis(REDIS_URL);
+  const redis = createRedis(redisUrl);
   const publisher = new ProgressPublisher(redis, createKeys(prefix), { maxEvents, intervalMs: 0 });
   const seqs = new Map<string, number>();
   return {
@@ -59,7 +59,8 @@ export async function startTestServer(
       await listening.close();
       await sluice.close();
       redis.disconnect();
-      await deletePrefix(prefix);
+      // A test's own cluster goes away with its keys.
+      if (redisUrl === REDIS_URL) await deletePrefix(prefix);
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../store/redis.js';
 import type { LimiterOptions, LimitSpec } from '../../limiter/types.js';
 import type { KeyBuilder } from '../../store/keys.js';
 import { parseUserId } from '../../store/ids.js';
@@ -34,7 +34,7 @@ export interface SluiceAdmin {
 export type AdminCancelResult = { outcome: 'cancelled' | 'finished'; run: RunSnapshot } | { outcome: 'not-found' };
 
 export interface AdminDeps {
-  redis: Redis;
+  redis: RedisClient;
   keys: KeyBuilder;
   runs: RunStore;
   /** Pipeline id -> its queue name. */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../store/redis.js';
 import type { LimiterOptions, LimitSpec } from '../../limiter/types.js';
 import type { KeyBuilder } from '../../store/keys.js';
 import { globLiteral, scanKeys } from './scan.js';
@@ -40,22 +40,21 @@ const MAX_KEYS = 500;
  * Every limiter key with state in Redis (a bounded SCAN of `<prefix>:limit:{key}`), plus configured
  * keys with none yet. Budgets are computed as limiter-acquire.lua would, at the Redis server's time.
  */
-export async function listLimiters(redis: Redis, keys: KeyBuilder, specs: Record<string, LimitSpec>, options: LimiterOptions): Promise<LimitersPage> {
+export async function listLimiters(redis: RedisClient, keys: KeyBuilder, specs: Record<string, LimitSpec>, options: LimiterOptions): Promise<LimitersPage> {
   const head = `${keys.prefix}:limit:{`;
   const page = await scanKeys(redis, `${globLiteral(head)}*}`, { wanted: MAX_KEYS });
   const names = new Set(page.keys.map((k) => k.slice(head.length, -1)));
   // Configured keys show before their first call; templates (`gmail:user:{userId}`) are not keys.
   for (const key of Object.keys(specs)) if (!key.includes('{')) names.add(key);
   const sorted = [...names].sort().slice(0, MAX_KEYS);
-  const read = redis.pipeline().time();
-  for (const name of sorted) read.hgetall(keys.limiter(name)).zcard(keys.limiterWaiters(name).queue);
-  const replies = (await read.exec()) ?? [];
-  for (const [error] of replies) if (error) throw error;
-  const [seconds, micros] = replies[0]![1] as [string, string];
+  // Concurrent reads, not one pipeline: limiter keys live in different Cluster slots.
+  const [[seconds, micros], states] = await Promise.all([
+    redis.time(),
+    Promise.all(sorted.map((name) => Promise.all([redis.hgetall(keys.limiter(name)), redis.zcard(keys.limiterWaiters(name).queue)]))),
+  ]);
   const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   const limiters = sorted.map((key, i) => {
-    const hash = replies[1 + 2 * i]![1] as Record<string, string>;
-    const waiters = replies[2 + 2 * i]![1] as number;
+    const [hash, waiters] = states[i]!;
     return limiterState(key, specs[key] ?? {}, hash, waiters, now, options);
   });
   return { limiters, truncated: page.cursor !== null };

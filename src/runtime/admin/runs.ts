@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../store/redis.js';
 import type { ItemFailure, RunSnapshot, RunStatus } from '../../progress/events.js';
 import type { KeyBuilder } from '../../store/keys.js';
 import { globLiteral, scanKeys } from './scan.js';
@@ -40,17 +40,15 @@ const FAILURES_IN_LIST = 5;
  * There is no index of users: a page is one bounded SCAN stretch over snapshot keys, so pages follow
  * Redis's hash order (not time), and runs are sorted newest first within a page.
  */
-export async function listRuns(redis: Redis, keys: KeyBuilder, options: ListRunsOptions = {}): Promise<RunsPage> {
+export async function listRuns(redis: RedisClient, keys: KeyBuilder, options: ListRunsOptions = {}): Promise<RunsPage> {
   const pattern = `${globLiteral(keys.prefix)}:progress:{*}:snapshot`;
   const page = await scanKeys(redis, pattern, { ...(options.cursor ? { cursor: options.cursor } : {}), wanted: options.users ?? 50 });
-  const read = redis.pipeline();
-  for (const key of page.keys) read.hgetall(key);
-  const replies = page.keys.length ? ((await read.exec()) ?? []) : [];
+  // Concurrent reads, not one pipeline: users' snapshots live in different Cluster slots.
+  const replies = await Promise.all(page.keys.map((key) => redis.hgetall(key)));
   let unreadable = 0;
   const snapshots: RunSnapshot[] = [];
-  for (const [error, all] of replies) {
-    if (error) throw error;
-    for (const [field, json] of Object.entries(all as Record<string, string>)) {
+  for (const all of replies) {
+    for (const [field, json] of Object.entries(all)) {
       if (field.startsWith('seq:')) continue;
       const run = parseSnapshot(json);
       if (run) snapshots.push(run);
@@ -71,29 +69,21 @@ export async function listRuns(redis: Redis, keys: KeyBuilder, options: ListRuns
 }
 
 /** A run's newest failed items, up to `count` (the run keeps 50 at most). */
-export async function runFailures(redis: Redis, keys: KeyBuilder, run: Pick<RunSnapshot, 'pipeline' | 'userId' | 'runId'>, count = 50): Promise<ItemFailure[]> {
+export async function runFailures(redis: RedisClient, keys: KeyBuilder, run: Pick<RunSnapshot, 'pipeline' | 'userId' | 'runId'>, count = 50): Promise<ItemFailure[]> {
   const lines = await redis.lrange(keys.run(run.pipeline, run.userId, run.runId).failures, 0, count - 1);
   return lines.flatMap((line) => parseFailure(line) ?? []);
 }
 
-async function newestFailures(redis: Redis, keys: KeyBuilder, runs: readonly RunSnapshot[]): Promise<ItemFailure[][]> {
-  const read = redis.pipeline();
-  const asked: number[] = [];
-  runs.forEach((run, i) => {
-    if (run.counts.failed > 0) {
-      read.lrange(keys.run(run.pipeline, run.userId, run.runId).failures, 0, FAILURES_IN_LIST - 1);
-      asked.push(i);
-    }
-  });
-  const out: ItemFailure[][] = [];
-  if (asked.length === 0) return out;
-  const replies = (await read.exec()) ?? [];
-  asked.forEach((index, n) => {
-    const [error, lines] = replies[n] ?? [];
-    if (error) throw error;
-    out[index] = (lines as string[]).flatMap((line) => parseFailure(line) ?? []);
-  });
-  return out;
+async function newestFailures(redis: RedisClient, keys: KeyBuilder, runs: readonly RunSnapshot[]): Promise<ItemFailure[][]> {
+  // One read per run with failures; not one pipeline, since runs of different users live in
+  // different Cluster slots (ioredis sends concurrent commands back to back anyway).
+  return Promise.all(
+    runs.map(async (run) => {
+      if (run.counts.failed === 0) return [];
+      const lines = await redis.lrange(keys.run(run.pipeline, run.userId, run.runId).failures, 0, FAILURES_IN_LIST - 1);
+      return lines.flatMap((line) => parseFailure(line) ?? []);
+    }),
+  );
 }
 
 export function runAge(run: RunSnapshot, now: number): { ageSeconds: number; durationSeconds: number } {

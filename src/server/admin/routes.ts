@@ -89,7 +89,7 @@ function runsQuery(c: Context): ListRunsOptions {
   const users = c.req.query('users');
   const status = c.req.query('status');
   const waiting = c.req.query('waiting');
-  if (cursor !== undefined && !SCAN_CURSOR.test(cursor)) throw new HttpError(400, 'invalid_cursor', `cursor ${JSON.stringify(cursor)} is not a cursor this API returned (digits only)`);
+  if (cursor !== undefined && !SCAN_CURSOR.test(cursor)) throw new HttpError(400, 'invalid_cursor', `cursor ${JSON.stringify(cursor)} is not a cursor this API returned (digits, or node-digits on a cluster)`);
   const perPage = users === undefined ? 50 : Number(users);
   if (!Number.isInteger(perPage) || perPage < 1 || perPage > MAX_USERS_PER_PAGE) {
     throw new HttpError(400, 'invalid_query', `users must be an integer from 1 to ${MAX_USERS_PER_PAGE}, got ${JSON.stringify(users)}`);
