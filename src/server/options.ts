@@ -1,5 +1,6 @@
 import { MIN_SECRET_BYTES } from '../auth/token.js';
 import type { Sluice } from '../runtime/sluice.js';
+import type { ServerMetricsOptions } from './metrics.js';
 
 export interface ProgressServerOptions {
   sluice: Sluice;
@@ -19,15 +20,21 @@ export interface ProgressServerOptions {
   blockMs?: number;
   /** Bytes queued for a client that stopped reading before its stream is ended. Default 1 MiB. */
   maxQueuedBytes?: number;
+  /** Serve GET /metrics (Prometheus), with `token` asked as a bearer token. Default: not served (404). */
+  metrics?: ServerMetricsOptions;
 }
 
-export type ResolvedServerOptions = Required<Omit<ProgressServerOptions, 'cors' | 'widgetScript'>> &
-  Pick<ProgressServerOptions, 'cors' | 'widgetScript'>;
+export type ResolvedServerOptions = Required<Omit<ProgressServerOptions, 'cors' | 'widgetScript' | 'metrics'>> &
+  Pick<ProgressServerOptions, 'cors' | 'widgetScript' | 'metrics'>;
 
 export function resolveServerOptions(options: ProgressServerOptions): ResolvedServerOptions {
   if (!options.secret) throw new TypeError('createProgressServer needs a non-empty secret to verify progress tokens');
   if (Buffer.byteLength(options.secret) < MIN_SECRET_BYTES) {
     throw new TypeError(`createProgressServer needs a secret of at least ${MIN_SECRET_BYTES} bytes (make one with: openssl rand -hex 32)`);
+  }
+  const token = options.metrics?.token;
+  if (token !== undefined && Buffer.byteLength(token) < MIN_METRICS_TOKEN_BYTES) {
+    throw new TypeError(`metrics.token must be at least ${MIN_METRICS_TOKEN_BYTES} bytes, got ${Buffer.byteLength(token)} (make one with: openssl rand -hex 16)`);
   }
   const resolved = {
     heartbeatMs: 15_000,
@@ -43,6 +50,9 @@ export function resolveServerOptions(options: ProgressServerOptions): ResolvedSe
   }
   return resolved;
 }
+
+/** A metrics token short enough to guess would guard nothing. */
+export const MIN_METRICS_TOKEN_BYTES = 16;
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
