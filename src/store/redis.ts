@@ -23,6 +23,14 @@ export function redactRedisUrl(url: string): string {
  * at once in one line, instead of a client retrying forever with a stack trace per attempt.
  */
 export async function checkRedis(url: string, timeoutMs = 3000): Promise<void> {
+  (await connectOnce(url, timeoutMs)).disconnect();
+}
+
+/**
+ * A connection that answered PING within `timeoutMs`, and never reconnects: for one-shot checks.
+ * Throws `cannot use Redis at <url>: <reason>` otherwise.
+ */
+export async function connectOnce(url: string, timeoutMs = 3000): Promise<Redis> {
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
@@ -45,12 +53,13 @@ export async function checkRedis(url: string, timeoutMs = 3000): Promise<void> {
       })(),
       deadline,
     ]);
+    return redis;
   } catch (error) {
+    redis.disconnect();
     // "Connection is closed" hides the cause (ECONNREFUSED, WRONGPASS): the client's own error says it.
     const reason = lastError?.message ?? (error instanceof Error ? error.message : String(error));
     throw new Error(`cannot use Redis at ${redactRedisUrl(url)}: ${reason}`);
   } finally {
     clearTimeout(timer);
-    redis.disconnect();
   }
 }
