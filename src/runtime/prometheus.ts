@@ -61,6 +61,9 @@ export function createPrometheusMetrics(sources: PrometheusSources): { registry:
     labelNames: ['queue', 'state'],
     registers,
     async collect() {
+      // During an outage the page says so at once (sluice_redis_up 0) rather than show stale depths.
+      this.reset();
+      if (!sources.redisUp()) return;
       for (const { name, queue } of sources.queues()) {
         const counts = await withTimeout(queue.getJobCounts('wait', 'prioritized', 'delayed', 'active', 'failed'));
         if (counts) for (const [state, n] of Object.entries(counts)) this.set({ queue: name, state }, n);
@@ -73,6 +76,8 @@ export function createPrometheusMetrics(sources: PrometheusSources): { registry:
     labelNames: ['queue'],
     registers,
     async collect() {
+      this.reset();
+      if (!sources.redisUp()) return;
       for (const { name, queue } of sources.queues()) {
         const oldest = await withTimeout(oldestWaiting(sources.redis, queue));
         if (oldest !== undefined) this.set({ queue: name }, oldest === null ? 0 : Math.max(0, (Date.now() - oldest) / 1000));

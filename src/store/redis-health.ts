@@ -43,8 +43,9 @@ export class RedisHealth {
   watch(redis: Redis): Redis {
     redis.on('error', (error: Error) => this.failed(redis, error));
     redis.on('ready', () => this.recovered(redis));
-    // A connection closed on purpose no longer counts as failing.
-    redis.on('end', () => this.recovered(redis));
+    // A connection that ended (closed on purpose, or given up) is no longer failing, but its end
+    // says nothing about Redis being back: only a ready connection does.
+    redis.on('end', () => this.failing.delete(redis));
     const duplicate = redis.duplicate.bind(redis);
     redis.duplicate = (...args: Parameters<Redis['duplicate']>) => this.watch(duplicate(...args));
     return redis;
@@ -71,7 +72,8 @@ export class RedisHealth {
   }
 
   private recovered(redis: Redis): void {
-    if (!this.failing.delete(redis) || this.failing.size > 0 || this.downSince === undefined) return;
+    this.failing.delete(redis);
+    if (this.failing.size > 0 || this.downSince === undefined) return;
     const downFor = Date.now() - this.downSince;
     this.downSince = undefined;
     this.listener.up(downFor);
