@@ -14,7 +14,7 @@ import { createPrometheusMetrics } from '../src/runtime/prometheus.js';
 import { intEnv } from './support.js';
 
 const shards = intEnv('BENCH_SHARDS', 200_000);
-const { registry, metrics } = createPrometheusMetrics({ queues: () => [], redis: {} as Redis, limits: { 'openai:gpt-4o-mini': { rpm: 5000, tpm: 2_000_000 } }, redisUp: () => true });
+const { registry, metrics } = createPrometheusMetrics({ queues: () => [], redis: {} as Redis, pipelines: [], limits: { 'openai:gpt-4o-mini': { rpm: 5000, tpm: 2_000_000 } }, redisUp: () => true });
 const job = { name: 'batch', id: 'r1.s0p0b0', attemptsMade: 0, data: { runId: 'r1', userId: 'ada', pipelineId: 'p' } } as unknown as Job;
 const noop = async () => {};
 const observed = observeShards(noop, metrics, pino({ level: 'info' }));

@@ -60,6 +60,7 @@ describe('metrics and logs during a run', () => {
     expect(sample(waiting, 'sluice_queue_oldest_waiting_seconds', { queue })).toBeGreaterThanOrEqual(0);
     expect(sample(waiting, 'sluice_sse_connections')).toBe(1);
     expect(sample(waiting, 'sluice_redis_up')).toBe(1);
+    expect(sample(waiting, 'sluice_pipeline_queue', { pipeline: 'observed', queue })).toBe(1);
     expect(sample(waiting, 'sluice_limiter_limit', { key: 'openai:gpt-4o-mini', kind: 'rpm' })).toBe(6000);
 
     const worker = await startWorkerProcess(CONFIG, { ...env, SLUICE_LOG_LEVEL: 'debug' }, ['--metrics-port', '0']);

@@ -11,7 +11,7 @@ import { createPrometheusMetrics } from '../src/runtime/prometheus.js';
 import { SourceRateLimitError } from '../src/index.js';
 import { sample } from './support/prometheus.js';
 
-const metricsOf = (limits = {}) => createPrometheusMetrics({ queues: () => [], redis: {} as Redis, limits, redisUp: () => true });
+const metricsOf = (limits = {}) => createPrometheusMetrics({ queues: () => [], redis: {} as Redis, pipelines: [], limits, redisUp: () => true });
 
 const fakeLimiter = (): Limiter => ({
   tryAcquire: async () => ({ granted: true, at: 0, waitMs: 0 }),

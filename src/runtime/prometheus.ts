@@ -9,6 +9,8 @@ export interface PrometheusSources {
   queues(): { name: string; queue: Queue }[];
   /** The connection the queues use, to read their oldest jobs. */
   redis: Redis;
+  /** Each pipeline's queue: `sluice_pipeline_queue`, to read queue figures by pipeline. */
+  pipelines: { id: string; queue: string }[];
   /** Limits as configured, by configured key: exported as `sluice_limiter_limit`. */
   limits: Record<string, LimitSpec>;
   /** Whether Redis is reachable: `sluice_redis_up`. */
@@ -54,6 +56,8 @@ export function createPrometheusMetrics(sources: PrometheusSources): { registry:
   for (const [key, spec] of Object.entries(sources.limits)) {
     for (const kind of ['rpm', 'tpm', 'rpd', 'tpd'] as const) if (spec[kind] !== undefined) limit.set({ key, kind }, spec[kind]);
   }
+  const pipelineQueue = new Gauge({ name: 'sluice_pipeline_queue', help: 'Always 1: the queue each pipeline uses, to join queue figures by pipeline', labelNames: ['pipeline', 'queue'], registers });
+  for (const { id, queue } of sources.pipelines) pipelineQueue.set({ pipeline: id, queue }, 1);
   new Gauge({ name: 'sluice_redis_up', help: "1 while this process's Redis connections work, 0 during an outage", registers, collect() { this.set(sources.redisUp() ? 1 : 0); } });
   new Gauge({
     name: 'sluice_queue_jobs',

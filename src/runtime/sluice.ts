@@ -134,6 +134,7 @@ export function createSluice(config: SluiceConfig, options: SluiceOptions = {}):
   const prometheus = createPrometheusMetrics({
     queues: () => queueNames.map((name) => ({ name, queue: queues.get(name) })),
     redis,
+    pipelines: [...pipelines.values()].map((p) => ({ id: p.id, queue: p.queue })),
     limits,
     redisUp: () => health.up,
   });
