@@ -23,6 +23,10 @@ export function registerServe(program: Command): void {
       const secret = resolveSecret(options.secret);
       const metricsToken = process.env.SLUICE_METRICS_TOKEN || undefined;
       const { bundledWidgetScript, createProgressServer } = await import('../../server/index.js');
+      const { MIN_METRICS_TOKEN_BYTES } = await import('../../server/options.js');
+      if (options.metrics && metricsToken !== undefined && Buffer.byteLength(metricsToken) < MIN_METRICS_TOKEN_BYTES) {
+        throw new Error(`SLUICE_METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_BYTES} bytes, got ${Buffer.byteLength(metricsToken)} (make one with: openssl rand -hex 16)`);
+      }
       const sluice = await openSluice(options, 'info');
       const { sharedConnectorsOf } = await import('../../connector/credentials.js');
       const sharedTokens = sharedConnectorsOf(sluice.config.credentials);
