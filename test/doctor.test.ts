@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkClock, checkCluster, checkPersistence, checkSecret, checkVersion, compareVersions, parseInfo } from '../src/cli/doctor/checks.js';
 import { freePort, startRedisServer, type RedisServer } from './support/redis-server.js';
@@ -51,6 +53,30 @@ describe('sluice doctor against real Redis servers', () => {
     expect(line(lines, 'persistence')).toBe('ok    persistence: AOF with appendfsync always: a write Redis acknowledged survives a crash');
     expect(line(lines, 'cluster')).toBe('ok    cluster: standalone Redis (not a cluster)');
     expect(line(lines, 'credentials')).toBe('ok    credentials: a credentials provider is configured (sources: files)');
+  });
+
+  it('a cluster node: fail while its slots are unassigned, warn once it serves every slot alone (one master)', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sluice-doctor-cluster-'));
+    redis = await startRedisServer(['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--dir', dir]);
+    const env = { SLUICE_SECRET: randomBytes(32).toString('hex') };
+    const before = await doctor(['--config', GOOD_CONFIG, '--redis', redis.url], env);
+    expect(before.code).toBe(1);
+    expect(line(before.lines, 'cluster')).toMatch(/^fail {2}cluster: state fail, \d+ masters, 1 nodes, 0 of 16384 slots assigned -> fix: redis-cli --cluster check/);
+
+    const admin = new Redis(redis.url);
+    try {
+      await admin.cluster('ADDSLOTSRANGE', 0, 16383);
+      // The node turns its state to ok on its own cron (every 100 ms): poll that condition, bounded.
+      const deadline = Date.now() + 20_000;
+      while (!/cluster_state:ok/.test(String(await admin.cluster('INFO')))) {
+        if (Date.now() > deadline) throw new Error('the cluster node did not reach state ok');
+        await delay(50);
+      }
+    } finally {
+      admin.disconnect();
+    }
+    const after = await doctor(['--config', GOOD_CONFIG, '--redis', redis.url], env);
+    expect(line(after.lines, 'cluster')).toBe('warn  cluster: state ok, 1 masters, 1 nodes, 16384 of 16384 slots assigned: fewer than 3 masters cannot elect a replacement for a failed one -> fix: run at least 3 masters, each with a replica');
   });
 
   it('an unreachable Redis is one fail line naming it, and exit 1', async () => {
