@@ -60,6 +60,7 @@ describe('metrics and logs during a run', () => {
     expect(sample(waiting, 'sluice_queue_oldest_waiting_seconds', { queue })).toBeGreaterThanOrEqual(0);
     expect(sample(waiting, 'sluice_sse_connections')).toBe(1);
     expect(sample(waiting, 'sluice_redis_up')).toBe(1);
+    expect(sample(waiting, 'sluice_runs_started_total', { pipeline: 'observed', trigger: 'manual' })).toBe(1);
     expect(sample(waiting, 'sluice_pipeline_queue', { pipeline: 'observed', queue })).toBe(1);
     expect(sample(waiting, 'sluice_limiter_limit', { key: 'openai:gpt-4o-mini', kind: 'rpm' })).toBe(6000);
 
@@ -71,6 +72,7 @@ describe('metrics and logs during a run', () => {
 
     const text = await scrape(metricsUrl!);
     const pipeline = 'observed';
+    expect(sample(text, 'sluice_runs_ended_total', { pipeline, status: 'completed' })).toBe(1);
     expect(sample(text, 'sluice_shards_total', { pipeline, kind: 'page', outcome: 'completed' })).toBe(4);
     expect(sample(text, 'sluice_shards_total', { pipeline, kind: 'page', outcome: 'delayed' })).toBe(1);
     expect(sample(text, 'sluice_shards_total', { pipeline, kind: 'batch', outcome: 'completed' })).toBe(8);

@@ -9,6 +9,9 @@ export type ShardOutcomeLabel = 'completed' | 'delayed' | 'retried' | 'failed';
  * names and limiter keys as configured (`gmail:user:{userId}`, never a user's id).
  */
 export interface RuntimeMetrics {
+  /** A run started (`trigger`: onboarding, manual, schedule) or ended (completed, failed, cancelled). */
+  runStarted(pipeline: string, trigger: string): void;
+  runEnded(pipeline: string, status: string): void;
   shardEnded(kind: string, pipeline: string, outcome: ShardOutcomeLabel, seconds: number): void;
   records(pipeline: string, counts: { processed: number; skipped: number; failed: number; written: number; deleted: number }): void;
   stepTimed(pipeline: string, step: string, seconds: number): void;
@@ -28,6 +31,8 @@ export interface RuntimeMetrics {
 
 /** Reports nothing: for code paths outside a configured runtime. */
 export const noMetrics: RuntimeMetrics = {
+  runStarted() {},
+  runEnded() {},
   shardEnded() {},
   records() {},
   stepTimed() {},

@@ -35,6 +35,8 @@ export function createPrometheusMetrics(sources: PrometheusSources): { registry:
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
+  const runsStarted = new Counter({ name: 'sluice_runs_started_total', help: 'Runs started, by trigger (onboarding, manual, schedule)', labelNames: ['pipeline', 'trigger'], registers });
+  const runsEnded = new Counter({ name: 'sluice_runs_ended_total', help: 'Runs ended, by status (completed, failed, cancelled), counted by the process that ended them', labelNames: ['pipeline', 'status'], registers });
   const shards = new Counter({ name: 'sluice_shards_total', help: 'Shard attempts by kind (page, batch, sweep, schedule) and outcome (completed, delayed, retried, failed)', labelNames: ['pipeline', 'kind', 'outcome'], registers });
   const shardSeconds = new Histogram({ name: 'sluice_shard_duration_seconds', help: 'Time one shard attempt took', labelNames: ['pipeline', 'kind'], buckets: DURATION_BUCKETS, registers });
   const records = new Counter({ name: 'sluice_records_total', help: 'Records through batches by outcome (processed, skipped unchanged, failed, written documents, deleted)', labelNames: ['pipeline', 'outcome'], registers });
@@ -90,6 +92,8 @@ export function createPrometheusMetrics(sources: PrometheusSources): { registry:
   });
 
   const metrics: RuntimeMetrics = {
+    runStarted: (pipeline, trigger) => runsStarted.inc({ pipeline, trigger }),
+    runEnded: (pipeline, status) => runsEnded.inc({ pipeline, status }),
     shardEnded(kind, pipeline, outcome, seconds) {
       shards.inc({ pipeline, kind, outcome });
       shardSeconds.observe({ pipeline, kind }, seconds);

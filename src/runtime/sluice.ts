@@ -177,6 +177,7 @@ export function createSluice(config: SluiceConfig, options: SluiceOptions = {}):
     queue: (name) => queues.get(name),
     fireSchedule: (target) => schedules.fire(target),
     runEnded: async (run, error) => {
+      prometheus.metrics.runEnded(run.pipeline, run.status);
       // A schedule that could not be updated must not fail the shard that ended the run.
       log.info({ runId: run.runId, userId: run.userId, pipelineId: run.pipeline, status: run.status, counts: run.counts, ...(run.error ? { reason: run.error } : {}) }, `run ${run.status}`);
       await schedules
@@ -243,6 +244,7 @@ export function createSluice(config: SluiceConfig, options: SluiceOptions = {}):
     );
     if (started.created) {
       log.info({ runId: runRef.runId, userId, pipelineId: p.id, trigger: options.trigger ?? 'manual' }, 'run started');
+      prometheus.metrics.runStarted(p.id, options.trigger ?? 'manual');
       await progress.publishRun('run.started', await runs.snapshot(runRef));
     }
     return { runId: started.runId, created: started.created };
@@ -278,6 +280,8 @@ export function createSluice(config: SluiceConfig, options: SluiceOptions = {}):
       const { changed, run } = await runs.cancel({ ...ref, runId: id });
       if (!run) return { outcome: 'not-found' };
       if (!changed) return { outcome: 'finished', run };
+      prometheus.metrics.runEnded(run.pipeline, run.status);
+      log.info({ runId: run.runId, userId: run.userId, pipelineId: run.pipeline }, 'run cancelled');
       await progress.publishRun('run.cancelled', run);
       return { outcome: 'cancelled', run };
     },
