@@ -28,18 +28,3 @@ export interface RuntimeMetrics {
   limiterSettled(key: string, kind: 'ok' | 'rate_limited' | 'failed' | 'none'): void;
   llmUsage(provider: string, model: string, delta: Usage): void;
 }
-
-/** Reports nothing: for code paths outside a configured runtime. */
-export const noMetrics: RuntimeMetrics = {
-  runStarted() {},
-  runEnded() {},
-  shardEnded() {},
-  records() {},
-  stepTimed() {},
-  sourceRead() {},
-  sourceRateLimitWait() {},
-  limiterGranted() {},
-  limiterDeferred() {},
-  limiterSettled() {},
-  llmUsage() {},
-};
