@@ -17,5 +17,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The runtime's JSON log stays out of test output (and of the processes tests start) unless
+    // asked for; tests about logging set their own level.
+    env: { SLUICE_LOG_LEVEL: process.env.SLUICE_LOG_LEVEL ?? 'warn' },
   },
 });

@@ -10,7 +10,7 @@ const probe = fileURLToPath(new URL('./support/import-probe.mjs', import.meta.ur
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** What a Next.js route or an edge bundle that defines pipelines must not pay for. */
-const HEAVY = ['bullmq', 'ioredis', 'openai', 'hono', '@hono/node-server', 'jiti', 'gpt-tokenizer'];
+const HEAVY = ['bullmq', 'ioredis', 'openai', 'hono', '@hono/node-server', 'jiti', 'gpt-tokenizer', 'prom-client', 'pino', '@opentelemetry/api'];
 
 interface Probe {
   heapDelta: number;
@@ -27,7 +27,7 @@ async function probeImport(entry: string, name: string): Promise<Probe> {
 }
 
 describe("the root entry ('sluice')", () => {
-  it('defines pipelines without loading BullMQ, Redis, an LLM SDK, the tokenizer, the HTTP server or jiti', async () => {
+  it('defines pipelines without loading BullMQ, Redis, an LLM SDK, the tokenizer, the HTTP server, jiti, or the metrics, log and tracing packages', async () => {
     const { heapDelta, packages, files } = await probeImport('./src/index.ts', 'definePipeline');
     expect(files).toContain(fileURLToPath(new URL('../src/index.ts', import.meta.url)));
     expect(HEAVY.filter((name) => packages.has(name))).toEqual([]);
@@ -38,5 +38,7 @@ describe("the root entry ('sluice')", () => {
     const { packages } = await probeImport('./src/runtime/index.ts', 'createSluice');
     expect(packages).toContain('bullmq');
     expect(packages).toContain('ioredis');
+    expect(packages).toContain('prom-client');
+    expect(packages).toContain('pino');
   });
 });

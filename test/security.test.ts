@@ -572,7 +572,8 @@ describe('browser-facing errors', () => {
   it('carry a code, a generic message and a request id; the details are logged under that id', async () => {
     const t = await startTestServer('sec-errors');
     const logged: string[] = [];
-    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(' ')));
+    // The runtime's structured log (pino): the details go there, under the request id.
+    const spy = vi.spyOn(t.sluice.log, 'error').mockImplementation(((fields: unknown, message?: string) => void logged.push(`${JSON.stringify(fields)} ${message}`)) as never);
     vi.spyOn(t.sluice, 'status').mockRejectedValue(new Error('ENOENT: /srv/secret/host/path missing'));
     try {
       const response = await t.server.app.request('/v1/users/u1/progress', { headers: { authorization: `Bearer ${t.token('u1')}` } });

@@ -107,6 +107,28 @@ describe('sluice serve', () => {
     expect(serve.output.stdout).toContain('sluice serve: SIGTERM, ending open streams\nsluice serve stopped\n');
   });
 
+  it('--metrics serves GET /metrics behind SLUICE_METRICS_TOKEN; without --metrics there is no such route', async (ctx) => {
+    const prefix = uniquePrefix('cli-metrics');
+    ctx.onTestFinished(() => deletePrefix(prefix));
+    const env = { SLUICE_SECRET: 'serve-secret-of-at-least-32-bytes-long', SLUICE_TEST_PREFIX: prefix };
+    const serve = start(['serve', '--port', '0', '--metrics', '--config', cliConfig], { ...env, SLUICE_METRICS_TOKEN: 'metrics-token-of-16-bytes-or-more' });
+    const url = await listeningUrl(serve);
+    expect((await fetch(`${url}/metrics`)).status).toBe(401);
+    const response = await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer metrics-token-of-16-bytes-or-more' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    for (const name of ['sluice_sse_connections 0', 'sluice_redis_up 1', 'sluice_queue_jobs{']) expect(text).toContain(name);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+
+    const plain = start(['serve', '--port', '0', '--config', cliConfig], env);
+    const plainUrl = await listeningUrl(plain);
+    expect((await fetch(`${plainUrl}/metrics`)).status).toBe(404);
+    plain.child.kill('SIGTERM');
+    expect(await plain.exited).toBe(0);
+  });
+
   it('exits 0 on SIGINT sent as soon as it says it listens', async (ctx) => {
     const prefix = uniquePrefix('cli-serve');
     ctx.onTestFinished(() => deletePrefix(prefix));

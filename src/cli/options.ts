@@ -6,10 +6,19 @@ export interface CommonOptions {
   redis?: string;
 }
 
-/** Loads the config (validated before anything is enqueued) and connects to Redis. */
-export async function openSluice(options: CommonOptions): Promise<Sluice> {
+/**
+ * Loads the config (validated before anything is enqueued) and connects to Redis. `logLevel` is the
+ * runtime log's level unless SLUICE_LOG_LEVEL says otherwise: `info` for the long-running worker and
+ * server, `warn` by default so one-shot commands print only their own human lines.
+ */
+export async function openSluice(options: CommonOptions, logLevel = 'warn'): Promise<Sluice> {
   // Loaded here, not on import: `sluice --help` and `sluice token` need neither jiti nor BullMQ.
-  const [{ loadConfig }, { createSluice }] = await Promise.all([import('../config/load-config.js'), import('../runtime/sluice.js')]);
+  const [{ loadConfig }, { createSluice }, { createLogger }] = await Promise.all([
+    import('../config/load-config.js'),
+    import('../runtime/sluice.js'),
+    import('../runtime/logger.js'),
+  ]);
+  const logger = createLogger(process.env, logLevel);
   const { config } = await loadConfig(options.config);
   const { prefixSchema, redisUrlSchema } = await import('../config/validate.js');
   const [{ checkRedis }, { DEFAULT_REDIS_URL }] = await Promise.all([import('../store/check-redis.js'), import('../store/redis.js')]);
@@ -24,7 +33,7 @@ export async function openSluice(options: CommonOptions): Promise<Sluice> {
   }
   // Reachable, and the password right, before any command goes on (serve says it listens after this).
   await checkRedis(redis ?? DEFAULT_REDIS_URL);
-  return createSluice({ ...config, ...(redis ? { redis } : {}), ...(prefix ? { prefix } : {}) });
+  return createSluice({ ...config, ...(redis ? { redis } : {}), ...(prefix ? { prefix } : {}) }, { logger });
 }
 
 export function positiveInt(name: string) {
@@ -44,4 +53,12 @@ export function jsonObject(value: string): Record<string, unknown> {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError('expected a JSON object like {"repos":["octo/hello"]}');
   return parsed as Record<string, unknown>;
+}
+
+export function portNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`${name} must be 0-65535, got "${value}"`);
+    return n;
+  };
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCancel } from './commands/cancel.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerMockLlm } from './commands/mock-llm.js';
 import { registerPurge } from './commands/purge.js';
 import { registerRun } from './commands/run.js';
@@ -16,7 +17,7 @@ export function createProgram(): Command {
     .option('--redis <url>', 'Redis URL (default: REDIS_URL, the config, then redis://127.0.0.1:6379)')
     .showHelpAfterError()
     .enablePositionalOptions(false);
-  for (const register of [registerWorker, registerRun, registerStatus, registerCancel, registerServe, registerSchedule, registerPurge]) register(program);
+  for (const register of [registerWorker, registerRun, registerStatus, registerCancel, registerServe, registerSchedule, registerPurge, registerDoctor]) register(program);
   // Global options are accepted before or after the command name.
   for (const command of program.commands) {
     command.option('-c, --config <file>', 'config file').option('--redis <url>', 'Redis URL').showHelpAfterError();

@@ -89,10 +89,22 @@ export function createLimiter(redis: RedisClient, keys: KeyBuilder, specs: Recor
  * one `:`-free segment (`gmail:user:{userId}` covers `gmail:user:42`).
  */
 export function limitsByKey(specs: Record<string, LimitSpec>): (key: string) => LimitSpec {
-  const templates = Object.entries(specs)
-    .filter(([key]) => key.includes('{'))
-    .map(([key, spec]) => ({ pattern: new RegExp(`^${key.split(/\{[^}]*\}/).map(escape).join('[^:]+')}$`), spec }));
-  return (key) => specs[key] ?? templates.find((t) => t.pattern.test(key))?.spec ?? {};
+  const configured = configuredKey(specs);
+  return (key) => {
+    const found = configured(key);
+    return found === undefined ? {} : specs[found]!;
+  };
+}
+
+/**
+ * The configured key a key falls under (itself, or the template that covers it), or undefined: what
+ * metrics label a key with, so `gmail:user:42` counts under `gmail:user:{userId}`.
+ */
+export function configuredKey(specs: Record<string, LimitSpec>): (key: string) => string | undefined {
+  const templates = Object.keys(specs)
+    .filter((key) => key.includes('{'))
+    .map((key) => ({ key, pattern: new RegExp(`^${key.split(/\{[^}]*\}/).map(escape).join('[^:]+')}$`) }));
+  return (key) => (Object.hasOwn(specs, key) ? key : templates.find((t) => t.pattern.test(key))?.key);
 }
 
 const escape = (text: string) => text.replace(/[.*+?^$()|[\]\\]/g, '\\$&');

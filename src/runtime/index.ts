@@ -1,6 +1,8 @@
 // sluice/runtime: the processes that do the work (workers, run starters, the CLI). Loads BullMQ,
 // Redis and, when a config file is read, jiti; LLM SDKs load when a step first calls a model.
-export { createSluice, type Sluice, type StartRunOptions, type StartedRun, type WorkerStartOptions } from './sluice.js';
+export { createSluice, type Sluice, type SluiceOptions, type StartRunOptions, type StartedRun, type WorkerStartOptions } from './sluice.js';
+export { createLogger, type Logger } from './logger.js';
+export { serveMetrics, type MetricsServer } from './metrics-server.js';
 export type { SluiceWorker } from './worker.js';
 export type { ScheduleInfo, Schedules, ScheduleTarget, ScheduleUpsert } from './schedules.js';
 export type { PurgeReport } from './purge-user.js';

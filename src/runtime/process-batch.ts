@@ -25,7 +25,7 @@ export async function processBatch(rt: RuntimeContext, data: BatchJobData, prior
   // Usage is published as each call is paid, not with the batch: a re-queued attempt's calls count too.
   const usage = new UsageMeter((delta) => rt.runs.addUsage(data, delta));
   const runtime = { pipelineId: data.pipelineId, userId: data.userId, runId: data.runId, llm: rt.llm, usage, priority, recordTimeoutMs: pipeline.recordTimeoutMs, ...(signal ? { signal } : {}) };
-  const { documents, failures } = await runSteps(pipeline.chain.steps, todo, runtime);
+  const { documents, failures } = await runSteps(pipeline.chain.steps, todo, runtime, (step, seconds) => rt.metrics.stepTimed(data.pipelineId, step, seconds));
   const entries = todo
     .filter((r) => documents.has(r.id))
     .map((r) => ({
@@ -49,6 +49,7 @@ export async function processBatch(rt: RuntimeContext, data: BatchJobData, prior
     deleted,
   });
   if (result.outcome === 'ignored') return;
+  rt.metrics.records(data.pipelineId, { processed: entries.length, skipped: data.records.length - todo.length, failed: failures.length, written, deleted });
   await publishItemFailures(rt, result.run, failures);
   await publishShardResult(rt, result);
 }
@@ -59,6 +60,7 @@ export async function abandonBatch(rt: RuntimeContext, job: Job<BatchJobData>, r
   const failures = data.records.map((r) => ({ id: r.id, reason }));
   const result = await rt.runs.completeBatch(data, { batchId: data.batchId, processed: 0, skipped: 0, failed: failures.length, written: 0, failures });
   if (result.outcome === 'ignored') return;
+  rt.metrics.records(data.pipelineId, { processed: 0, skipped: 0, failed: failures.length, written: 0, deleted: 0 });
   await publishItemFailures(rt, result.run, failures);
   await publishShardResult(rt, result);
 }

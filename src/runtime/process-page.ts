@@ -2,6 +2,7 @@ import { isSluiceError } from '../errors/index.js';
 import { SourceResponseError } from '../connector/errors.js';
 import type { Credentials, Page, Source } from '../connector/types.js';
 import { createConnectorState } from './connector-state.js';
+import { observedRead } from './observed.js';
 import { createSourceLimiter } from './source-limiter.js';
 import type { RunCaps, RuntimeContext } from './context.js';
 import { addJobs, batchId, chainPageId, forkChain, jobOptions, sweepId, type JobSpec, type PageJobData } from './jobs.js';
@@ -23,7 +24,7 @@ export async function processPage(rt: RuntimeContext, data: PageJobData, signal?
   if ((await rt.runs.status(data)) !== 'running') return;
 
   const sourceKey = `s${data.sourceIndex}`;
-  const page = checkPage(source.connector, await readPage(rt, data, source, sourceKey, signal));
+  const page = checkPage(source.connector, await observedRead(rt.metrics, source.connector, () => readPage(rt, data, source, sourceKey, signal)));
   const wmKey = page.watermark === undefined ? undefined : watermarkKey(source.connector, source.watermark, page.watermark);
   // Marked before the page completes, so a listing that reaches 0 open pages has all its marks.
   const fullListing = page.fullListing ?? source.fullListing;

@@ -16,6 +16,8 @@ export async function runSteps(
   steps: readonly Step<unknown, unknown>[],
   records: readonly SourceRecord<unknown>[],
   runtime: StepRuntime,
+  /** Told how long each step took over the batch. */
+  onStep: (step: string, seconds: number) => void = () => {},
 ): Promise<StepsResult> {
   let items: StepItem<unknown>[] = records.map((r) => ({
     context: { id: r.id, sourceId: r.id, userId: runtime.userId, runId: runtime.runId },
@@ -24,7 +26,9 @@ export async function runSteps(
   const failed = new Map<string, string>();
   for (const step of steps) {
     if (items.length === 0) break;
+    const started = performance.now();
     const outcomes = await runStep(step, items, runtime);
+    onStep(step.name, (performance.now() - started) / 1000);
     if (outcomes.length !== items.length) {
       throw new Error(`step "${step.name}" returned ${outcomes.length} outcomes for ${items.length} inputs`);
     }

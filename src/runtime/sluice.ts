@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { SluiceConfig } from '../config/define-config.js';
 import type { ItemFailure } from '../connector/types.js';
@@ -20,6 +21,11 @@ import { newRunId, parseUserId } from '../store/ids.js';
 import { addJobs, jobOptions, pageId } from './jobs.js';
 import { createKeys } from '../store/keys.js';
 import { answersPing, createRedis, DEFAULT_REDIS_URL, duplicateRedis, type RedisClient } from '../store/redis.js';
+import { redactRedisUrl } from '../store/redis-url.js';
+import { RedisHealth } from '../store/redis-health.js';
+import { createLogger, type Logger } from './logger.js';
+import { observedLimiter, observedLlm } from './observed.js';
+import { createPrometheusMetrics } from './prometheus.js';
 import { RunStore } from './run-store.js';
 import { createSchedules, type Schedules } from './schedules.js';
 import { purgeUser, type PurgeReport } from './purge-user.js';
@@ -51,6 +57,11 @@ export type CancelRunResult =
   | { outcome: 'finished'; run: RunSnapshot }
   | { outcome: 'not-found' };
 
+export interface SluiceOptions {
+  /** Where the runtime logs (a pino logger). Default: JSON lines on stderr at SLUICE_LOG_LEVEL. */
+  logger?: Logger;
+}
+
 export interface WorkerStartOptions {
   /** Only serve the queues of these pipelines. Default: all. */
   pipelines?: readonly string[];
@@ -60,6 +71,10 @@ export interface WorkerStartOptions {
 /** The runtime's face: the server, the CLI and apps use these, never its Redis keys. */
 export interface Sluice {
   readonly config: SluiceConfig;
+  /** This instance's Prometheus metrics (a Registry of its own): `await metrics.metrics()` is the exposition text. */
+  readonly metrics: Registry;
+  /** The runtime's structured log. */
+  readonly log: Logger;
   startRun(pipelineId: string, options: StartRunOptions): Promise<StartedRun>;
   startWorker(options?: WorkerStartOptions): SluiceWorker;
   /**
@@ -102,11 +117,30 @@ export interface Sluice {
 }
 
 /** The runtime for one config: starts runs, runs workers, reads progress and documents. */
-export function createSluice(config: SluiceConfig): Sluice {
-  const redis = createRedis(config.redis ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL);
+export function createSluice(config: SluiceConfig, options: SluiceOptions = {}): Sluice {
+  const log = options.logger ?? createLogger();
+  const redisUrl = config.redis ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  // One line when Redis goes away and one when it is back, however many connections fail meanwhile.
+  const health = new RedisHealth({
+    down: (reason) => log.error({ redis: redactRedisUrl(redisUrl), reason }, 'Redis unreachable; retrying quietly'),
+    up: (downForMs) => log.info({ redis: redactRedisUrl(redisUrl), downForMs }, 'Redis reachable again'),
+  });
+  const redis = health.watch(createRedis(redisUrl));
   const keys = createKeys(config.prefix ?? 'sluice');
   const pipelines = new Map(config.pipelines.map((p) => [p.id, p as Pipeline<unknown>]));
-  const queues = createQueueRegistry(redis, keys.bullPrefix);
+  const queues = createQueueRegistry(redis, keys.bullPrefix, (error) => {
+    const unexpected = health.report(error);
+    if (unexpected) log.error({ err: unexpected.message }, 'queue error');
+  });
+  const queueNames = [...new Set([...pipelines.values()].map((p) => p.queue))];
+  const limits = collectLimits(config.llm, config.limits);
+  const prometheus = createPrometheusMetrics({
+    queues: () => queueNames.map((name) => ({ name, queue: queues.get(name) })),
+    redis,
+    pipelines: [...pipelines.values()].map((p) => ({ id: p.id, queue: p.queue })),
+    limits,
+    redisUp: () => health.up,
+  });
   const runs = new RunStore(redis, keys);
   const progress = new ProgressPublisher(redis, keys, {
     maxEvents: config.progress?.maxEvents ?? 1000,
@@ -123,7 +157,7 @@ export function createSluice(config: SluiceConfig): Sluice {
     if (!found) throw new InvalidInputError(`Unknown pipeline "${id}". Known: ${[...pipelines.keys()].join(', ')}`);
     return found;
   };
-  const limiter = createLimiter(redis, keys, collectLimits(config.llm, config.limits), config.limiter);
+  const limiter = observedLimiter(createLimiter(redis, keys, limits, config.limiter), limits, prometheus.metrics);
   const rt: RuntimeContext = {
     redis,
     keys,
@@ -131,7 +165,10 @@ export function createSluice(config: SluiceConfig): Sluice {
     progress,
     sinks: createSinkStore(redis, keys),
     limiter,
-    llm: createLlmRuntime(redis, keys, limiter, config.llm),
+    llm: observedLlm(createLlmRuntime(redis, keys, limiter, config.llm), prometheus.metrics),
+    metrics: prometheus.metrics,
+    log,
+    health,
     // No provider, no credentials: a shared token needs `credentials: shared(...)`.
     credentials: config.credentials ?? noCredentialsProvider,
     maxItemFailures: config.progress?.maxItemFailures ?? 100,
@@ -143,8 +180,12 @@ export function createSluice(config: SluiceConfig): Sluice {
     queue: (name) => queues.get(name),
     fireSchedule: (target) => schedules.fire(target),
     runEnded: async (run, error) => {
+      prometheus.metrics.runEnded(run.pipeline, run.status);
       // A schedule that could not be updated must not fail the shard that ended the run.
-      await schedules.runEnded(run, error).catch((e: unknown) => console.error(`[sluice] schedule update after run ${run.runId}: ${String(e)}`));
+      log.info({ runId: run.runId, userId: run.userId, pipelineId: run.pipeline, status: run.status, counts: run.counts, ...(run.error ? { reason: run.error } : {}) }, `run ${run.status}`);
+      await schedules
+        .runEnded(run, error)
+        .catch((e: unknown) => log.error({ runId: run.runId, userId: run.userId, pipelineId: run.pipeline, err: String(e) }, 'schedule update after the run failed'));
     },
   };
   const schedules = createSchedules({
@@ -205,6 +246,8 @@ export function createSluice(config: SluiceConfig): Sluice {
       }),
     );
     if (started.created) {
+      log.info({ runId: runRef.runId, userId, pipelineId: p.id, trigger: options.trigger ?? 'manual' }, 'run started');
+      prometheus.metrics.runStarted(p.id, options.trigger ?? 'manual');
       await progress.publishRun('run.started', await runs.snapshot(runRef));
     }
     return { runId: started.runId, created: started.created };
@@ -213,10 +256,12 @@ export function createSluice(config: SluiceConfig): Sluice {
   let admin: SluiceAdmin | undefined;
   return {
     config,
+    metrics: prometheus.registry,
+    log,
     startRun,
     schedules,
     purgeUser: (userId) =>
-      purgeUser({ redis, keys, schedules, queueNames: [...new Set([...pipelines.values()].map((p) => p.queue))], queue: (name) => queues.get(name) }, userId),
+      purgeUser({ redis, keys, schedules, queueNames, queue: (name) => queues.get(name) }, userId),
     startWorker(options = {}) {
       const served = options.pipelines?.length ? options.pipelines.map(pipeline) : [...pipelines.values()];
       const byQueue = new Map<string, number>();
@@ -239,6 +284,8 @@ export function createSluice(config: SluiceConfig): Sluice {
       const { changed, run } = await runs.cancel({ ...ref, runId: id });
       if (!run) return { outcome: 'not-found' };
       if (!changed) return { outcome: 'finished', run };
+      prometheus.metrics.runEnded(run.pipeline, run.status);
+      log.info({ runId: run.runId, userId: run.userId, pipelineId: run.pipeline }, 'run cancelled');
       await progress.publishRun('run.cancelled', run);
       return { outcome: 'cancelled', run };
     },

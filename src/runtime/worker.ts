@@ -4,6 +4,7 @@ import type { RedisClient } from '../store/redis.js';
 import type { RuntimeContext } from './context.js';
 import { handleShardError } from './handle-failure.js';
 import { bindJob, InvalidJobError, JOB_SCHEDULE, runRefSchema, type JobHandlers } from './jobs.js';
+import { observeShards } from './observe-shard.js';
 import { processBatch } from './process-batch.js';
 import { processPage } from './process-page.js';
 import { RunCancellation } from './run-cancellation.js';
@@ -60,7 +61,7 @@ export function startWorkers(rt: RuntimeContext, connection: RedisClient, prefix
   };
   const workers = settings.queues.map(
     (queue) =>
-      new Worker(queue.name, process, {
+      new Worker(queue.name, observeShards(process, rt.metrics, rt.log), {
         connection,
         prefix,
         concurrency: queue.concurrency,
@@ -69,7 +70,7 @@ export function startWorkers(rt: RuntimeContext, connection: RedisClient, prefix
         maxStalledCount: 5,
       }),
   );
-  for (const worker of workers) worker.on('error', (error) => console.error(`[sluice] worker error: ${error.message}`));
+  for (const worker of workers) worker.on('error', (error) => logWorkerError(rt, error));
   return {
     async ready() {
       await Promise.all([cancellation.ready(), ...workers.map((w) => w.waitUntilReady())]);
@@ -80,6 +81,12 @@ export function startWorkers(rt: RuntimeContext, connection: RedisClient, prefix
       await rt.progress.flush();
     },
   };
+}
+
+/** Connection failures are told once per outage (RedisHealth); anything else gets a line each. */
+function logWorkerError(rt: RuntimeContext, error: Error): void {
+  const unexpected = rt.health.report(error);
+  if (unexpected) rt.log.error({ err: unexpected.message }, 'worker error');
 }
 
 /**

@@ -15,6 +15,7 @@ import { userAccess, type ServerEnv } from './auth.js';
 import { errorBody, HttpError } from './http-error.js';
 import { ProgressHub } from './hub.js';
 import { listen, type ListeningServer } from './listen.js';
+import { metricsRoute, registerServerMetrics } from './metrics.js';
 import { resolveServerOptions, type ProgressServerOptions, type ResolvedServerOptions } from './options.js';
 import { SSE_HEADERS, SseSession, StreamRegistry } from './sse.js';
 import { redactFailure, redactRun } from './redact.js';
@@ -85,7 +86,7 @@ export function createProgressServer(serverOptions: ProgressServerOptions): Prog
     }
     // The browser gets a code and an id; the details (paths, upstream answers) stay in the log.
     const requestId = randomUUID();
-    console.error(`sluice progress server: request ${requestId} (${c.req.method} ${c.req.path}) failed:`, error);
+    sluice.log.error({ requestId, method: c.req.method, path: c.req.path, err: error instanceof Error ? (error.stack ?? error.message) : String(error) }, 'request failed');
     return c.json(errorBody('internal', 'internal server error', { requestId }), 500);
   });
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
@@ -102,6 +103,7 @@ export function createProgressServer(serverOptions: ProgressServerOptions): Prog
     );
   }
   healthRoute(app, context);
+  if (options.metrics) metricsRoute(app, sluice, options.metrics);
   widgetRoutes(app, options);
   if (options.admin) adminRoutes(app, sluice, options.admin.secret);
   app.use('/v1/users/:userId/*', userAccess(options.secret));
@@ -110,9 +112,11 @@ export function createProgressServer(serverOptions: ProgressServerOptions): Prog
   runsRoute(app, context);
   cancelRoute(app, context);
 
+  const unregister = registerServerMetrics(sluice.metrics, () => ({ streams: context.streams.size, watchedUsers: context.hub.streamCount }));
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      unregister();
       context.streams.closeAll();
       await context.hub.close();
     })());

@@ -39,7 +39,7 @@ export function userAccess(secret: string): MiddlewareHandler<ServerEnv> {
   };
 }
 
-function bearerToken(header: string | undefined): string | undefined {
+export function bearerToken(header: string | undefined): string | undefined {
   const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
   return match?.[1];
 }

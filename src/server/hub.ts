@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { ProgressFollower } from '../progress/follower.js';
 import type { ProgressPage } from '../progress/reader.js';
 import type { Sluice } from '../runtime/sluice.js';
+import { isConnectionError } from '../store/redis-health.js';
 import { isAfterStreamId } from '../util/stream-id.js';
 import { toMessage, type StreamMessage } from './sse.js';
 
@@ -112,15 +113,19 @@ export class ProgressHub {
       } catch (error) {
         if (this.closed) break;
         // Redis went away: ioredis reconnects; subscribers keep waiting and miss nothing,
-        // since every stream continues from its last id. Say so once per outage, not per retry.
-        if (!this.failing) console.error(`sluice progress hub: ${error instanceof Error ? error.message : String(error)}; retrying`);
+        // since every stream continues from its last id. Say so once per outage, not per retry;
+        // a lost connection is already told by the runtime's own Redis line.
+        if (!this.failing) {
+          const level = isConnectionError(error) ? 'debug' : 'warn';
+          this.sluice.log[level]({ err: error instanceof Error ? error.message : String(error) }, 'progress hub cannot read; retrying');
+        }
         this.failing = true;
         await delay(500);
         continue;
       } finally {
         this.reading = false;
       }
-      if (this.failing) console.error('sluice progress hub: reading again');
+      if (this.failing) this.sluice.log.info('progress hub reading again');
       this.failing = false;
       for (const [userId, page] of pages) this.deliver(userId, page);
     }
@@ -143,7 +148,7 @@ export class ProgressHub {
       try {
         listener(messages);
       } catch (error) {
-        console.error('sluice progress hub: a subscriber failed', error);
+        this.sluice.log.error({ userId, err: error instanceof Error ? error.message : String(error) }, 'progress hub: a subscriber failed');
       }
     }
   }

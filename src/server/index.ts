@@ -1,5 +1,6 @@
 export { createProgressServer, type ProgressBody, type ProgressRun, type ProgressServer } from './app.js';
 export type { ProgressServerOptions } from './options.js';
+export type { ServerMetricsOptions } from './metrics.js';
 export type { ListeningServer } from './listen.js';
 export type { ErrorBody } from './http-error.js';
 export { bundledWidgetScript, WidgetMissingError } from './widget.js';

@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { listenHttp } from '../util/listen-http.js';
 
 export interface ListeningServer {
   /** Where the server answers, e.g. http://127.0.0.1:8787. */
@@ -34,18 +35,10 @@ export async function listen(app: Hono<any>, port: number, host: string, endStre
   }) as Server;
   server.maxConnections = SERVER_LIMITS.maxConnections;
   const connections = trackConnections(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const hostname = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = await listenHttp(server, port, host);
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${hostname}:${address.port}`,
+    url,
     close: () =>
       (closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,6 +1,7 @@
 import { requireAdminSecret } from '../auth/admin-token.js';
 import { MIN_SECRET_BYTES } from '../auth/token.js';
 import type { Sluice } from '../runtime/sluice.js';
+import type { ServerMetricsOptions } from './metrics.js';
 
 export interface ProgressServerOptions {
   sluice: Sluice;
@@ -25,10 +26,12 @@ export interface ProgressServerOptions {
    * `admin.secret`, which must differ from `secret`. Default: no admin routes.
    */
   admin?: { secret: string };
+  /** Serve GET /metrics (Prometheus), with `token` asked as a bearer token. Default: not served (404). */
+  metrics?: ServerMetricsOptions;
 }
 
-export type ResolvedServerOptions = Required<Omit<ProgressServerOptions, 'cors' | 'widgetScript' | 'admin'>> &
-  Pick<ProgressServerOptions, 'cors' | 'widgetScript' | 'admin'>;
+export type ResolvedServerOptions = Required<Omit<ProgressServerOptions, 'cors' | 'widgetScript' | 'admin' | 'metrics'>> &
+  Pick<ProgressServerOptions, 'cors' | 'widgetScript' | 'admin' | 'metrics'>;
 
 export function resolveServerOptions(options: ProgressServerOptions): ResolvedServerOptions {
   if (!options.secret) throw new TypeError('createProgressServer needs a non-empty secret to verify progress tokens');
@@ -39,6 +42,10 @@ export function resolveServerOptions(options: ProgressServerOptions): ResolvedSe
     requireAdminSecret(options.admin.secret);
     // One secret for both would let whoever holds it mint either kind: keep them apart.
     if (options.admin.secret === options.secret) throw new TypeError('the admin secret must differ from the progress token secret');
+  }
+  const token = options.metrics?.token;
+  if (token !== undefined && Buffer.byteLength(token) < MIN_METRICS_TOKEN_BYTES) {
+    throw new TypeError(`metrics.token must be at least ${MIN_METRICS_TOKEN_BYTES} bytes, got ${Buffer.byteLength(token)} (make one with: openssl rand -hex 16)`);
   }
   const resolved = {
     heartbeatMs: 15_000,
@@ -54,6 +61,9 @@ export function resolveServerOptions(options: ProgressServerOptions): ResolvedSe
   }
   return resolved;
 }
+
+/** A metrics token short enough to guess would guard nothing. */
+export const MIN_METRICS_TOKEN_BYTES = 16;
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;

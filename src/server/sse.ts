@@ -81,7 +81,7 @@ export class SseSession {
   start(): void {
     this.run().catch((error: unknown) => {
       // The client reconnects with its last id and loses nothing; a Redis hiccup is not fatal.
-      if (!this.ended) console.error(`sluice progress stream: ${error instanceof Error ? error.message : String(error)}`);
+      if (!this.ended) this.options.sluice.log.warn({ userId: this.options.userId, err: error instanceof Error ? error.message : String(error) }, 'progress stream ended by an error');
       this.close();
     });
   }

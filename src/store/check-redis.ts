@@ -69,3 +69,27 @@ async function clusterProblem(cluster: Cluster): Promise<string | undefined> {
   }
   return undefined;
 }
+
+/**
+ * A connection to one server that answered PING within `timeoutMs`, and never reconnects: for
+ * one-shot inspection (`sluice doctor`). Throws `cannot use Redis at <url>: <reason>` otherwise.
+ */
+export async function connectOnce(url: string, timeoutMs = 3000): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  let lastError: Error | undefined;
+  redis.on('error', (error: Error) => (lastError = error));
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  try {
+    await Promise.race([redis.connect().then(() => redis.ping()), deadline]);
+    return redis;
+  } catch (error) {
+    redis.disconnect();
+    const reason = lastError?.message ?? (error instanceof Error ? error.message : String(error));
+    throw new Error(`cannot use Redis at ${redactRedisUrl(url)}: ${reason}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
