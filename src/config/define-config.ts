@@ -7,10 +7,15 @@ import { validateConfig } from './validate.js';
 export interface WorkerOptions {
   /** Jobs one worker process runs at once per queue. Default 8. */
   concurrency?: number;
-  /** How long a job's lock lasts before another worker may take it over after a crash. Default 30 s. */
+  /**
+   * How long a job's lock lasts before another worker may take it over after a crash. BullMQ renews
+   * it every half duration while the job runs. Default 5 s.
+   */
   lockDurationMs?: number;
-  /** How often workers look for jobs whose worker died. Default 15 s. */
+  /** How often workers look for jobs whose worker died. Default 3 s (with the lock: moved within 8 s). */
   stalledIntervalMs?: number;
+  /** On SIGTERM, how long in-flight jobs may finish before they are handed back to the queue. Default 10 s. */
+  drainTimeoutMs?: number;
 }
 
 export interface ProgressOptions {

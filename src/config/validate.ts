@@ -27,6 +27,7 @@ const configSchema = z
         concurrency: z.int().min(1).max(1000).optional(),
         lockDurationMs: z.int().min(1000).optional(),
         stalledIntervalMs: z.int().min(500).optional(),
+        drainTimeoutMs: z.int().min(0).optional(),
       })
       .optional(),
     llm: z

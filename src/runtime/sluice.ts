@@ -24,7 +24,7 @@ import { createRedis, DEFAULT_REDIS_URL } from '../store/redis.js';
 import { RunStore } from './run-store.js';
 import { createSchedules, type Schedules } from './schedules.js';
 import { purgeUser, type PurgeReport } from './purge-user.js';
-import { startWorkers, type SluiceWorker } from './worker.js';
+import { DEFAULT_WORKER_TIMINGS, startWorkers, type SluiceWorker } from './worker.js';
 
 export interface StartRunOptions {
   userId: string;
@@ -223,8 +223,9 @@ export function createSluice(config: SluiceConfig): Sluice {
       }
       const worker = startWorkers(rt, redis, keys.bullPrefix, {
         queues: [...byQueue].map(([name, concurrency]) => ({ name, concurrency })),
-        lockDurationMs: config.worker?.lockDurationMs ?? 30_000,
-        stalledIntervalMs: config.worker?.stalledIntervalMs ?? 15_000,
+        lockDurationMs: config.worker?.lockDurationMs ?? DEFAULT_WORKER_TIMINGS.lockDurationMs,
+        stalledIntervalMs: config.worker?.stalledIntervalMs ?? DEFAULT_WORKER_TIMINGS.stalledIntervalMs,
+        drainTimeoutMs: config.worker?.drainTimeoutMs ?? DEFAULT_WORKER_TIMINGS.drainTimeoutMs,
       });
       workers.push(worker);
       return worker;

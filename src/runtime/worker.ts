@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import { Worker, type Job } from 'bullmq';
+import { setTimeout as delay } from 'node:timers/promises';
+import { WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RuntimeContext } from './context.js';
 import { handleShardError } from './handle-failure.js';
@@ -13,11 +14,34 @@ export interface WorkerSettings {
   queues: readonly { name: string; concurrency: number }[];
   lockDurationMs: number;
   stalledIntervalMs: number;
+  /** How long `close()` waits for in-flight jobs before handing them back to the queue. */
+  drainTimeoutMs: number;
+}
+
+/**
+ * How fast a crashed worker's jobs move to another one. BullMQ renews a job's lock every half
+ * lock duration while the job runs (long steps keep it), and every stall check marks the active
+ * jobs it sees; the next check moves the marked jobs whose lock has expired back to waiting. A
+ * worker killed at t has its locks expire by t + 5 s and its jobs waiting again by t + 5 + 3 s,
+ * within 10 s. The cost: a process whose event loop is blocked for over 5 s loses its locks and
+ * its jobs run twice (shards are idempotent), and each worker renews its locks every 2.5 s.
+ */
+export const DEFAULT_WORKER_TIMINGS = { lockDurationMs: 5_000, stalledIntervalMs: 3_000, drainTimeoutMs: 10_000 };
+
+/** A job this process is running, and how to give it back unfinished. */
+interface InFlight {
+  job: Job;
+  token: string | undefined;
+  handBack: AbortController;
 }
 
 export interface SluiceWorker {
-  /** Stops taking jobs, lets in-flight ones finish, flushes progress. */
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs and lets in-flight ones finish for up to the drain timeout; jobs still running
+   * then are aborted and handed back to the queue (another worker takes them). Flushes progress.
+   * Resolves with the number of jobs handed back.
+   */
+  close(): Promise<number>;
   /** Resolves once every queue's worker is connected and taking jobs. */
   ready(): Promise<void>;
 }
@@ -30,8 +54,24 @@ export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: stri
     sweep: (data) => processSweep(rt, data),
     schedule: async (data) => void (await rt.fireSchedule?.(data)),
   };
+  const inFlight = new Map<string, InFlight>();
   // Three parameters: BullMQ passes its abort signal only to a processor that declares it.
   const process = async (job: Job, token: string | undefined, bullSignal: AbortSignal | undefined) => {
+    const key = `${job.queueName}:${job.id}`;
+    const handBack = new AbortController();
+    inFlight.set(key, { job, token, handBack });
+    try {
+      await processJob(job, token, handBack.signal, AbortSignal.any([handBack.signal, ...(bullSignal ? [bullSignal] : [])]));
+    } catch (error) {
+      // Handed back at the drain deadline: the job is waiting again; BullMQ must not finish it.
+      if (handBack.signal.aborted) throw new WaitingError();
+      throw error;
+    } finally {
+      inFlight.delete(key);
+    }
+    if (handBack.signal.aborted) throw new WaitingError();
+  };
+  const processJob = async (job: Job, token: string | undefined, handedBack: AbortSignal, jobSignal: AbortSignal) => {
     let run: (signal: AbortSignal) => Promise<void>;
     try {
       run = bindJob(job, handlers);
@@ -40,11 +80,11 @@ export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: stri
       throw error;
     }
     // A schedule's job belongs to no run: BullMQ's own retries are all it needs.
-    if (job.name === JOB_SCHEDULE) return run(bullSignal ?? new AbortController().signal);
+    if (job.name === JOB_SCHEDULE) return run(jobSignal);
     const { runId, pipelineId, userId } = runRefSchema.parse(job.data);
     const shard = cancellation.track(rt.keys.run(pipelineId, userId, runId).state);
     try {
-      const signal = bullSignal ? AbortSignal.any([shard.signal, bullSignal]) : shard.signal;
+      const signal = AbortSignal.any([shard.signal, jobSignal]);
       // Every call a shard has in flight listens on its signal (a page's fetches, a batch's LLM calls,
       // and the OpenAI client never removes its listener): no MaxListenersExceededWarning for those.
       setMaxListeners(0, signal);
@@ -53,6 +93,8 @@ export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: stri
       // The run was cancelled: whatever the aborted call threw, the shard just ends (its run's
       // status already stops every later shard), with no retry and no failure counted.
       if (shard.signal.aborted) return;
+      // A job handed back at shutdown is not a failure either: another worker runs it again.
+      if (handedBack.aborted) throw error;
       await handleShardError(rt, job, error, token);
     } finally {
       shard.release();
@@ -69,17 +111,45 @@ export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: stri
         maxStalledCount: 5,
       }),
   );
+  let closed: Promise<number> | undefined;
   for (const worker of workers) worker.on('error', (error) => console.error(`[sluice] worker error: ${error.message}`));
   return {
     async ready() {
       await Promise.all([cancellation.ready(), ...workers.map((w) => w.waitUntilReady())]);
     },
-    async close() {
-      await Promise.all(workers.map((w) => w.close()));
-      cancellation.close();
-      await rt.progress.flush();
+    close() {
+      return (closed ??= (async () => {
+        const closing = Promise.all(workers.map((w) => w.close()));
+        const drained = await Promise.race([closing.then(() => true), delay(settings.drainTimeoutMs, false, { ref: false })]);
+        const handedBack = drained ? 0 : await handBackAll(inFlight);
+        cancellation.close();
+        await rt.progress.flush();
+        return handedBack;
+      })());
     },
   };
+}
+
+/**
+ * Past the drain deadline: aborts every job still running here and moves it back to waiting (its
+ * lock is released with it), so another worker picks it up now instead of after a stall check. A
+ * step that ignores its abort signal keeps running until the process exits, but its job is no
+ * longer this worker's: what it would finish is dropped (WaitingError), and writes are idempotent.
+ */
+async function handBackAll(inFlight: Map<string, InFlight>): Promise<number> {
+  let handed = 0;
+  await Promise.all(
+    [...inFlight.values()].map(async ({ job, token, handBack }) => {
+      handBack.abort(new Error('worker shutting down: job handed back to the queue'));
+      try {
+        await job.moveToWait(token);
+        handed++;
+      } catch {
+        // It finished (or lost its lock) in the meantime: nothing to hand back.
+      }
+    }),
+  );
+  return handed;
 }
 
 /**

@@ -14,3 +14,14 @@ export async function waitForRun(sluice: Sluice, userId: string, runId: string, 
   }
   throw new Error(`run ${runId} did not finish within ${timeoutMs} ms`);
 }
+
+/** Resolves once the run has processed at least `n` records, as seen in the progress stream. */
+export async function processedAtLeast(sluice: Sluice, userId: string, runId: string, n: number): Promise<void> {
+  let after: string | undefined;
+  for (;;) {
+    for (const event of await sluice.events(userId, { after, blockMs: 1000 })) {
+      after = event.id;
+      if (event.runId === runId && 'run' in event && event.run.counts.processed >= n) return;
+    }
+  }
+}
