@@ -16,6 +16,12 @@ export interface WorkerOptions {
   stalledIntervalMs?: number;
   /** On SIGTERM, how long in-flight jobs may finish before they are handed back to the queue. Default 10 s. */
   drainTimeoutMs?: number;
+  /**
+   * How often the run reconciler (one worker process at a time, elected through Redis) looks for
+   * runs whose work was lost: pending shards with no job, jobs BullMQ failed on its own, runs with
+   * no progress. Default 5 s; 0 turns it off in this process.
+   */
+  reconcileIntervalMs?: number;
 }
 
 export interface ProgressOptions {
@@ -39,6 +45,11 @@ export interface RunLimitOptions {
   maxRecordsPerRun?: number;
   /** Bytes of record data (their JSON length) one run may read before it is stopped. Default 1 GiB. */
   maxBytesPerRun?: number;
+  /**
+   * A running run whose state has not changed for this long is failed by the reconciler, with a
+   * reason that says so. Set it above the longest a run may wait in the queue. Default 30 min; 0: never.
+   */
+  noProgressTimeoutMs?: number;
 }
 
 export interface SluiceConfig {

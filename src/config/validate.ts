@@ -28,6 +28,7 @@ const configSchema = z
         lockDurationMs: z.int().min(1000).optional(),
         stalledIntervalMs: z.int().min(500).optional(),
         drainTimeoutMs: z.int().min(0).optional(),
+        reconcileIntervalMs: z.int().min(0).optional(),
       })
       .optional(),
     llm: z
@@ -74,6 +75,7 @@ const configSchema = z
         maxActivePerUser: z.int().min(1).optional(),
         maxRecordsPerRun: z.int().min(1).optional(),
         maxBytesPerRun: z.int().min(1).optional(),
+        noProgressTimeoutMs: z.int().min(0).optional(),
       })
       .optional(),
   })

@@ -31,9 +31,14 @@ export class ProgressPublisher {
   ) {}
 
   /** Publishes a run event now. Returns its stream id, or null if a newer state was already out. */
-  async publishRun(type: 'run.started' | 'run.progress' | 'run.completed' | 'run.failed' | 'run.cancelled', run: RunSnapshot): Promise<string | null> {
+  async publishRun(
+    type: 'run.started' | 'run.progress' | 'run.completed' | 'run.failed' | 'run.cancelled',
+    run: RunSnapshot,
+    options: { note?: string } = {},
+  ): Promise<string | null> {
     if (type !== 'run.progress') this.cancel(run.runId);
-    const event: RunEvent = { v: PROGRESS_EVENT_VERSION, type, runId: run.runId, pipeline: run.pipeline, at: new Date().toISOString(), run };
+    const base = { v: PROGRESS_EVENT_VERSION, runId: run.runId, pipeline: run.pipeline, at: new Date().toISOString(), run } as const;
+    const event: RunEvent = type === 'run.progress' && options.note ? { ...base, type, note: options.note } : { ...base, type };
     return this.append(run.userId, run.runId, run.seq, event, run);
   }
 

@@ -24,7 +24,7 @@ import { createRedis, DEFAULT_REDIS_URL } from '../store/redis.js';
 import { RunStore } from './run-store.js';
 import { createSchedules, type Schedules } from './schedules.js';
 import { purgeUser, type PurgeReport } from './purge-user.js';
-import { DEFAULT_WORKER_TIMINGS, startWorkers, type SluiceWorker } from './worker.js';
+import { DEFAULT_NO_PROGRESS_TIMEOUT_MS, DEFAULT_WORKER_TIMINGS, startWorkers, type SluiceWorker } from './worker.js';
 
 export interface StartRunOptions {
   userId: string;
@@ -194,6 +194,8 @@ export function createSluice(config: SluiceConfig): Sluice {
     const ref = { runId: newRunId(options.trigger === 'schedule' ? 'schedule' : undefined), pipelineId: p.id, userId };
     const started = await runs.start(ref, p.sources.length, input, options.connectionId);
     const runRef = { ...ref, runId: started.runId };
+    // Indexed before its first jobs are queued: a crash in between leaves a run the reconciler sees.
+    await runs.track(runRef);
     const firstPages = started.created ? p.sources.map((_, i) => pageId(i, 0)) : started.pendingFirstPages;
     await addJobs(
       queues.get(p.queue),
@@ -221,11 +223,15 @@ export function createSluice(config: SluiceConfig): Sluice {
         const concurrency = options.concurrency ?? p.concurrency ?? config.worker?.concurrency ?? 8;
         byQueue.set(p.queue, Math.max(byQueue.get(p.queue) ?? 0, concurrency));
       }
+      const reconcileIntervalMs = config.worker?.reconcileIntervalMs ?? DEFAULT_WORKER_TIMINGS.reconcileIntervalMs;
       const worker = startWorkers(rt, redis, keys.bullPrefix, {
         queues: [...byQueue].map(([name, concurrency]) => ({ name, concurrency })),
         lockDurationMs: config.worker?.lockDurationMs ?? DEFAULT_WORKER_TIMINGS.lockDurationMs,
         stalledIntervalMs: config.worker?.stalledIntervalMs ?? DEFAULT_WORKER_TIMINGS.stalledIntervalMs,
         drainTimeoutMs: config.worker?.drainTimeoutMs ?? DEFAULT_WORKER_TIMINGS.drainTimeoutMs,
+        ...(reconcileIntervalMs > 0
+          ? { reconciler: { intervalMs: reconcileIntervalMs, noProgressTimeoutMs: config.runs?.noProgressTimeoutMs ?? DEFAULT_NO_PROGRESS_TIMEOUT_MS } }
+          : {}),
       });
       workers.push(worker);
       return worker;

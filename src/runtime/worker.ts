@@ -9,6 +9,7 @@ import { processBatch } from './process-batch.js';
 import { processPage } from './process-page.js';
 import { RunCancellation } from './run-cancellation.js';
 import { processSweep } from './process-sweep.js';
+import { failedOutsideReason, startReconciler, type ReconcilerOptions } from './reconciler.js';
 
 export interface WorkerSettings {
   queues: readonly { name: string; concurrency: number }[];
@@ -16,6 +17,8 @@ export interface WorkerSettings {
   stalledIntervalMs: number;
   /** How long `close()` waits for in-flight jobs before handing them back to the queue. */
   drainTimeoutMs: number;
+  /** The run reconciler this process takes part in (leader-elected); undefined: none. */
+  reconciler?: ReconcilerOptions;
 }
 
 /**
@@ -26,7 +29,10 @@ export interface WorkerSettings {
  * within 10 s. The cost: a process whose event loop is blocked for over 5 s loses its locks and
  * its jobs run twice (shards are idempotent), and each worker renews its locks every 2.5 s.
  */
-export const DEFAULT_WORKER_TIMINGS = { lockDurationMs: 5_000, stalledIntervalMs: 3_000, drainTimeoutMs: 10_000 };
+export const DEFAULT_WORKER_TIMINGS = { lockDurationMs: 5_000, stalledIntervalMs: 3_000, drainTimeoutMs: 10_000, reconcileIntervalMs: 5_000 };
+
+/** A run whose state has not changed for this long is failed by the reconciler. */
+export const DEFAULT_NO_PROGRESS_TIMEOUT_MS = 30 * 60_000;
 
 /** A job this process is running, and how to give it back unfinished. */
 interface InFlight {
@@ -111,14 +117,23 @@ export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: stri
         maxStalledCount: 5,
       }),
   );
+  const reconciler = settings.reconciler ? startReconciler(rt, settings.reconciler) : undefined;
   let closed: Promise<number> | undefined;
-  for (const worker of workers) worker.on('error', (error) => console.error(`[sluice] worker error: ${error.message}`));
+  for (const worker of workers) {
+    worker.on('error', (error) => console.error(`[sluice] worker error: ${error.message}`));
+    // BullMQ fails a job that stalled too often when a worker next takes it, without running the
+    // processor: no Sluice handler sees it, so its run is failed here (and by the reconciler otherwise).
+    worker.on('failed', (job, error) => {
+      if (job?.deferredFailure) void failRunOutside(rt, job, error.message).catch(() => undefined);
+    });
+  }
   return {
     async ready() {
       await Promise.all([cancellation.ready(), ...workers.map((w) => w.waitUntilReady())]);
     },
     close() {
       return (closed ??= (async () => {
+        reconciler?.close();
         const closing = Promise.all(workers.map((w) => w.close()));
         const drained = await Promise.race([closing.then(() => true), delay(settings.drainTimeoutMs, false, { ref: false })]);
         const handedBack = drained ? 0 : await handBackAll(inFlight);
@@ -150,6 +165,16 @@ async function handBackAll(inFlight: Map<string, InFlight>): Promise<number> {
     }),
   );
   return handed;
+}
+
+/** A job BullMQ failed on its own: its run fails, naming the shard and BullMQ's reason. */
+async function failRunOutside(rt: RuntimeContext, job: Job, reason: string): Promise<void> {
+  const ref = runRefSchema.safeParse(job.data);
+  if (!ref.success || job.id === undefined) return;
+  const shard = job.id.slice(ref.data.runId.length + 1);
+  const { changed, run } = await rt.runs.fail(ref.data, failedOutsideReason(shard, reason));
+  if (changed) await rt.runEnded?.(run, new Error(reason));
+  if (changed) await rt.progress.publishRun('run.failed', run);
 }
 
 /**

@@ -17,6 +17,14 @@ export function createKeys(prefix: string) {
         seen: (source: string) => `${base}:seen:${source}`,
       };
     },
+    /**
+     * Runs started and not yet seen ended by the reconciler: field = run ref (JSON), value = the
+     * progress it last saw (`{ seq, at }`). One key: on Redis Cluster it is written on its own, never in
+     * a script with a run's keys.
+     */
+    runningRuns: `${prefix}:runs:running`,
+    /** The reconciler's leader lease: the id of the worker process that holds it. */
+    reconcilerLease: `${prefix}:reconciler:leader`,
     /** Pub/sub channel on which a cancelled run's state key is announced to every worker. */
     cancelChannel: `${prefix}:cancel`,
     activeRun: (pipelineId: string, userId: string) => `${prefix}:active:${scope(pipelineId, userId)}`,
