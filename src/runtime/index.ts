@@ -2,6 +2,7 @@
 // Redis and, when a config file is read, jiti; LLM SDKs load when a step first calls a model.
 export { createSluice, type Sluice, type StartRunOptions, type StartedRun, type WorkerStartOptions } from './sluice.js';
 export type { SluiceWorker } from './worker.js';
+export type { StateLoss } from '../store/epoch.js';
 export type { ScheduleInfo, Schedules, ScheduleTarget, ScheduleUpsert } from './schedules.js';
 export type { PurgeReport } from './purge-user.js';
 export { loadConfig, findConfig } from '../config/load-config.js';

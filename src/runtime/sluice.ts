@@ -19,6 +19,7 @@ import { noCredentialsProvider } from '../connector/credentials.js';
 import { InvalidInputError, TooManyRunsError } from '../errors/index.js';
 import { newRunId, parseUserId } from '../store/ids.js';
 import { addJobs, jobOptions, pageId } from './jobs.js';
+import { StateEpoch, type StateLoss } from '../store/epoch.js';
 import { createKeys } from '../store/keys.js';
 import { createRedis, DEFAULT_REDIS_URL } from '../store/redis.js';
 import { RunStore } from './run-store.js';
@@ -86,6 +87,13 @@ export interface Sluice {
   canResumeProgress(userId: string, id: string): Promise<boolean>;
   /** A blocking reader of many users' streams on a connection of its own named `<prefix>:<name>`. */
   followProgress(name: string): ProgressFollower;
+  /**
+   * Calls `listener` (once per loss) when Redis lost Sluice's state while this process was using it:
+   * the state marker is gone or changed. Checked on every reconnect and every 5 s.
+   */
+  onStateLost(listener: (loss: StateLoss) => void): () => void;
+  /** The state marker in Redis now, or null: this Redis holds no Sluice state (never used, or lost it). */
+  stateMarker(): Promise<string | null>;
   /** True while Redis answers PING within `timeoutMs` (default 2 s): for readiness checks. */
   ping(timeoutMs?: number): Promise<boolean>;
   documents<T = unknown>(pipelineId: string, userId: string): Promise<StoredDocument<T>[]>;
@@ -106,7 +114,9 @@ export function createSluice(config: SluiceConfig): Sluice {
   const pipelines = new Map(config.pipelines.map((p) => [p.id, p as Pipeline<unknown>]));
   const queues = createQueueRegistry(redis, keys.bullPrefix);
   const runs = new RunStore(redis, keys);
+  const epoch = new StateEpoch(redis, keys.epoch);
   const progress = new ProgressPublisher(redis, keys, {
+    epoch,
     maxEvents: config.progress?.maxEvents ?? 1000,
     intervalMs: config.progress?.intervalMs ?? 250,
     maxRuns: config.progress?.maxRuns ?? 50,
@@ -197,6 +207,11 @@ export function createSluice(config: SluiceConfig): Sluice {
     // Indexed before its first jobs are queued: a crash in between leaves a run the reconciler sees.
     await runs.track(runRef);
     const firstPages = started.created ? p.sources.map((_, i) => pageId(i, 0)) : started.pendingFirstPages;
+    // Published before any job can run: only run.started brings a run into the user's progress, so
+    // no event of the run may come first (see publish-progress.lua).
+    if (started.created) {
+      await progress.publishRun('run.started', await runs.snapshot(runRef));
+    }
     await addJobs(
       queues.get(p.queue),
       firstPages.map((page) => {
@@ -204,9 +219,6 @@ export function createSluice(config: SluiceConfig): Sluice {
         return { name: 'page', data: { ...runRef, sourceIndex, pageIndex: 0 }, opts: jobOptions(p, runRef.runId, page, 0) };
       }),
     );
-    if (started.created) {
-      await progress.publishRun('run.started', await runs.snapshot(runRef));
-    }
     return { runId: started.runId, created: started.created };
   }
 
@@ -216,6 +228,8 @@ export function createSluice(config: SluiceConfig): Sluice {
     schedules,
     purgeUser: (userId) =>
       purgeUser({ redis, keys, schedules, queueNames: [...new Set([...pipelines.values()].map((p) => p.queue))], queue: (name) => queues.get(name) }, userId),
+    onStateLost: (listener) => epoch.onLost(listener),
+    stateMarker: () => epoch.read(),
     startWorker(options = {}) {
       const served = options.pipelines?.length ? options.pipelines.map(pipeline) : [...pipelines.values()];
       const byQueue = new Map<string, number>();
@@ -233,6 +247,8 @@ export function createSluice(config: SluiceConfig): Sluice {
           ? { reconciler: { intervalMs: reconcileIntervalMs, noProgressTimeoutMs: config.runs?.noProgressTimeoutMs ?? DEFAULT_NO_PROGRESS_TIMEOUT_MS } }
           : {}),
       });
+      // A worker says it in one line; its queues and runs were lost with the rest.
+      if (workers.length === 0) epoch.onLost((loss) => console.error(`[sluice] ${loss.message}`));
       workers.push(worker);
       return worker;
     },
@@ -258,6 +274,7 @@ export function createSluice(config: SluiceConfig): Sluice {
     ping: (timeoutMs = 2000) => answersPing(redis, timeoutMs),
     documents: (pipelineId, userId) => readDocuments(redis, keys, pipeline(pipelineId).id, parseUserId(userId)),
     async close() {
+      epoch.close();
       await Promise.all(workers.splice(0).map((w) => w.close()));
       await progress.flush();
       await queues.close();

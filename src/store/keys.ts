@@ -25,6 +25,8 @@ export function createKeys(prefix: string) {
     runningRuns: `${prefix}:runs:running`,
     /** The reconciler's leader lease: the id of the worker process that holds it. */
     reconcilerLease: `${prefix}:reconciler:leader`,
+    /** The state marker: a random id created once; gone or changed means Redis lost Sluice's state. */
+    epoch: `${prefix}:epoch`,
     /** Pub/sub channel on which a cancelled run's state key is announced to every worker. */
     cancelChannel: `${prefix}:cancel`,
     activeRun: (pipelineId: string, userId: string) => `${prefix}:active:${scope(pipelineId, userId)}`,
@@ -57,6 +59,8 @@ export function createKeys(prefix: string) {
         snapshot: `${base}:snapshot`,
         /** Runs being started: pipeline id -> expiry (epoch ms), until they show in the snapshot. */
         starting: `${base}:starting`,
+        /** The state marker the user's progress was written under (in the user's slot, for the publish script). */
+        epoch: `${base}:epoch`,
       };
     },
   };
