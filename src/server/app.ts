@@ -108,9 +108,15 @@ export function createProgressServer(serverOptions: ProgressServerOptions): Prog
   runsRoute(app, context);
   cancelRoute(app, context);
 
+  // One line in the log, and every open stream told (`state_lost`), when Redis lost Sluice's state.
+  const stopWatching = context.sluice.onStateLost((loss) => {
+    console.error(`sluice progress server: ${loss.message}`);
+    context.streams.stateLost(loss.message);
+  });
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      stopWatching();
       context.streams.closeAll();
       await context.hub.close();
     })());
