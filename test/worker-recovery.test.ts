@@ -64,13 +64,15 @@ describe('worker recovery', () => {
     expect((await stepCallsAndDocuments('hugo')).documents).toBe(10);
   });
 
-  it('kill -9 of a worker with the default lock settings: its jobs run on the other worker', async () => {
+  it('kill -9 of a worker with the default lock settings: the jobs it held run on the other worker', async () => {
     prefix = uniquePrefix('kill9');
-    const env = { SLUICE_TEST_PREFIX: prefix, SLUICE_TEST_RECORDS: '200', SLUICE_TEST_STEP_MS: '100' };
+    const env = { SLUICE_TEST_PREFIX: prefix, SLUICE_TEST_RECORDS: '100' };
     sluice = await open(env);
-    const [victim] = await Promise.all([startWorkerProcess(CONFIG, env), startWorkerProcess(CONFIG, env)]);
+    // The victim's steps hang: the run cannot complete until the jobs it holds move to the survivor.
+    const victim = await startWorkerProcess(CONFIG, { ...env, SLUICE_TEST_HANG: '1' });
     const { runId } = await sluice.startRun('recover', { userId: 'kim' });
-    await processedAtLeast(sluice, 'kim', runId, 40);
+    await outputContains(victim, 'hanging on');
+    await startWorkerProcess(CONFIG, env);
     const killedAt = Date.now();
     victim.child.kill('SIGKILL');
     expect(await victim.exited).toBe('SIGKILL');
@@ -78,14 +80,10 @@ describe('worker recovery', () => {
     const done = await waitForRun(sluice, 'kim', runId);
     expect(done.status).toBe('completed');
     expect(done.counts.failed).toBe(0);
-    expect(done.counts.processed + done.counts.skipped).toBe(200);
-    expect((await stepCallsAndDocuments('kim')).documents).toBe(200);
-    // Figures, not assertions: the longest pause in progress after the kill (from the events' own times).
-    const times = (await sluice.events('kim'))
-      .filter((e) => e.runId === runId && 'run' in e)
-      .map((e) => Date.parse(e.at))
-      .filter((t) => t >= killedAt);
-    const gaps = times.slice(1).map((t, i) => t - times[i]!);
-    console.log(`kill -9 recovery: longest pause in progress after the kill ${Math.max(0, ...gaps)} ms`);
+    expect(done.counts.processed + done.counts.skipped).toBe(100);
+    expect((await stepCallsAndDocuments('kim')).documents).toBe(100);
+    // A figure, not an assertion: from the kill to the run's completion event (its own time).
+    const completed = (await sluice.events('kim')).find((e) => e.runId === runId && e.type === 'run.completed')!;
+    console.log(`kill -9 recovery: the killed worker's jobs were done elsewhere ${Date.parse(completed.at) - killedAt} ms after the kill`);
   });
 });
