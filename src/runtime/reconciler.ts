@@ -59,26 +59,27 @@ export function startReconciler(rt: RuntimeContext, options: ReconcilerOptions):
       return ref ? [{ field, ref, seen: parseSeen(value) }] : [];
     });
     if (entries.length === 0) return;
-    const multi = rt.redis.multi();
+    const multi = rt.redis.pipeline();
     for (const { ref } of entries) multi.hmget(rt.keys.run(ref.pipelineId, ref.userId, ref.runId).state, 'status', 'seq');
     const states = (await multi.exec()) ?? [];
     const now = Date.now();
+    // Index upkeep in one round trip: ended runs leave, moving runs get their new seq and time.
+    // Pipelines, not MULTI: runs live in different Cluster slots.
+    const upkeep = rt.redis.pipeline();
+    const stalled: { ref: RunRef; idleMs: number }[] = [];
     for (const [i, { field, ref, seen }] of entries.entries()) {
       const [status, seq] = (states[i]?.[1] as (string | null)[] | undefined) ?? [];
-      if (status !== 'running') {
-        await rt.redis.hdel(rt.keys.runningRuns, field);
-        continue;
-      }
-      if (Number(seq) !== seen.seq) {
-        await rt.redis.hset(rt.keys.runningRuns, field, JSON.stringify({ seq: Number(seq), at: now }));
-        continue;
-      }
-      const idleMs = now - seen.at;
+      if (status !== 'running') upkeep.hdel(rt.keys.runningRuns, field);
+      else if (Number(seq) !== seen.seq) upkeep.hset(rt.keys.runningRuns, field, JSON.stringify({ seq: Number(seq), at: now }));
+      else stalled.push({ ref, idleMs: now - seen.at });
+    }
+    await upkeep.exec();
+    for (const { ref, idleMs } of stalled) {
       if (options.noProgressTimeoutMs > 0 && idleMs > options.noProgressTimeoutMs) {
         await failRun(ref, `run timed out: no progress for ${Math.round(idleMs / 1000)} s (runs.noProgressTimeoutMs is ${options.noProgressTimeoutMs / 1000} s)`);
-        continue;
+      } else {
+        await inspect(ref);
       }
-      await inspect(ref);
     }
   };
 
@@ -104,7 +105,7 @@ export function startReconciler(rt: RuntimeContext, options: ReconcilerOptions):
       await failRun(ref, 'run has no work left but never completed (Redis lost writes); start it again');
       return;
     }
-    const multi = rt.redis.multi();
+    const multi = rt.redis.pipeline();
     for (const shard of pending) multi.hmget(queue.toKey(jobId(ref.runId, shard)), 'timestamp', 'finishedOn', 'failedReason');
     for (const shard of pending) multi.zscore(queue.toKey('failed'), jobId(ref.runId, shard));
     const replies = (await multi.exec()) ?? [];
