@@ -21,7 +21,12 @@ export default defineConfig({
     definePipeline({ id: 'big', source: synthetic.records({ count: Number(env.CHAOS_BIG), pageSize: 500, perUser: true }), sharding: { batchSize }, steps: (records) => records.map(work) }),
     definePipeline({ id: 'small', source: synthetic.records({ count: Number(env.CHAOS_SMALL), pageSize: 500, perUser: true }), sharding: { batchSize }, steps: (records) => records.map(work) }),
   ],
-  worker: { concurrency: 8 },
+  // CHAOS_LOCK_MS / CHAOS_STALL_MS compare other lock settings with the defaults (5 s / 3 s).
+  worker: {
+    concurrency: 8,
+    ...(env.CHAOS_LOCK_MS ? { lockDurationMs: Number(env.CHAOS_LOCK_MS) } : {}),
+    ...(env.CHAOS_STALL_MS ? { stalledIntervalMs: Number(env.CHAOS_STALL_MS) } : {}),
+  },
   runs: { maxActivePerUser: 2 },
   progress: { intervalMs: 250 },
 });

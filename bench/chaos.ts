@@ -29,6 +29,7 @@ const SMALL = intEnv('CHAOS_SMALL', 2_000);
 const KILL_EVERY_MS = intEnv('CHAOS_KILL_EVERY_MS', 5_000);
 const prefix = `bench-chaos-${process.pid}`;
 const env = { CHAOS_PREFIX: prefix, CHAOS_BIG: String(BIG), CHAOS_SMALL: String(SMALL), REDIS_URL };
+const timings = process.env.CHAOS_LOCK_MS ? `, lock ${process.env.CHAOS_LOCK_MS} ms, stall check ${process.env.CHAOS_STALL_MS ?? 'default'} ms` : ', default lock settings';
 Object.assign(process.env, env);
 
 const sluice = createSluice((await loadConfig(CONFIG)).config);
@@ -78,7 +79,7 @@ async function recovery(killedAt: number, activeAtKill: string[]): Promise<numbe
 }
 
 await deletePrefixAt(REDIS_URL, prefix);
-console.log(`chaos: ${WORKERS} workers, 1 run of ${BIG.toLocaleString('en-US')} records + ${USERS} users x ${SMALL.toLocaleString('en-US')}, kill -9 every ${KILL_EVERY_MS / 1000} s`);
+console.log(`chaos: ${WORKERS} workers, 1 run of ${BIG.toLocaleString('en-US')} records + ${USERS} users x ${SMALL.toLocaleString('en-US')}, kill -9 every ${KILL_EVERY_MS / 1000} s${timings}`);
 await Promise.all(Array.from({ length: WORKERS }, () => startWorker()));
 
 const users = ['big-user', ...Array.from({ length: USERS }, (_, i) => `user-${i + 1}`)];
