@@ -134,7 +134,7 @@ const written = runs.reduce((n, r) => n + r.counts.written, 0);
 const measured = recovered.filter((ms): ms is number => ms !== undefined && ms > 0);
 printTable(
   ['records', 'lost', 'written twice', 'runs completed', 'wall time', 'kills', 'seconds without progress'],
-  [[expected, expected - documents, written - documents, `${runs.filter((r) => r.status === 'completed').length}/${users.length}`, seconds(wallMs), kills, stalledSeconds]],
+  [[expected, expected - documents, Math.max(0, written - documents), `${runs.filter((r) => r.status === 'completed').length}/${users.length}`, seconds(wallMs), kills, stalledSeconds]],
 );
 console.log(
   `recovery per kill (kill -> the victim's jobs taken again): ${recovered.map((ms) => (ms === undefined ? 'n/a' : ms === 0 ? 'held none' : seconds(ms))).join(', ')}`,

@@ -22,7 +22,7 @@ interface Seen {
 /**
  * Keeps runs from staying "running" forever. Every worker process runs one; the one holding the
  * lease in Redis (SET NX PX, renewed each pass) does the work, so there is no extra process. Each
- * pass reads the index of running runs and each run's status and seq (two round trips). A run
+ * pass reads the index of running runs and each run's status and seq (two round trips, and a third to update the index). A run
  * whose seq moved since the last pass is healthy; one that did not move is looked at closely:
  * - a pending shard whose job BullMQ failed outside Sluice's handler (a job stalled more than
  *   allowed) fails the run, naming the shard and BullMQ's reason;

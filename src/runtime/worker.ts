@@ -135,7 +135,10 @@ export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: stri
       return (closed ??= (async () => {
         reconciler?.close();
         const closing = Promise.all(workers.map((w) => w.close()));
-        const drained = await Promise.race([closing.then(() => true), delay(settings.drainTimeoutMs, false, { ref: false })]);
+        // The deadline timer keeps the process up while jobs drain, and is cleared as soon as they have.
+        const deadline = new AbortController();
+        const expired = delay(settings.drainTimeoutMs, false, { signal: deadline.signal }).catch(() => false);
+        const drained = await Promise.race([closing.then(() => true), expired]).finally(() => deadline.abort());
         const handedBack = drained ? 0 : await handBackAll(inFlight);
         cancellation.close();
         await rt.progress.flush();
