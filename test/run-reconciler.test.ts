@@ -5,7 +5,7 @@ import { defineConfig, definePipeline, type RunEvent } from '../src/index.js';
 import { createSluice, type Sluice } from '../src/runtime/index.js';
 import { deletePrefix, REDIS_URL, uniquePrefix, withStore } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
-import { waitForRun } from './support/wait.js';
+import { until, waitForRun } from './support/wait.js';
 
 let sluice: Sluice | undefined;
 let prefix = '';
@@ -115,6 +115,25 @@ describe('run reconciler', () => {
     const done = await waitForRun(sluice, 'uma', runId);
     expect(done.status).toBe('failed');
     expect(done.error).toBe("shard s0p0 failed in the queue, outside Sluice's handler: taken by a foreign consumer");
+  });
+
+  it('one worker process leads at a time, and a leader that stops hands over to another', async () => {
+    prefix = uniquePrefix('lease');
+    const config = defineConfig({ prefix, pipelines: idleAndServed('lease-q'), worker: { reconcileIntervalMs: 50 } });
+    sluice = createSluice(config);
+    const other = createSluice(config);
+    closers.push(() => other.close());
+    const holder = () => withStore(prefix, ({ redis, keys }) => redis.get(keys.reconcilerLease));
+    const first = sluice.startWorker({ pipelines: ['served'] });
+    const leader = await until(holder, (id) => id !== null, 'a leader');
+    other.startWorker({ pipelines: ['served'] });
+    // The second process's passes find the lease held: it stays the first one's while that one runs.
+    const { runId } = await other.startRun('idle', { userId: 'val' });
+    await until(() => withStore(prefix, ({ redis, keys }) => redis.hget(keys.runningRuns, JSON.stringify(['idle', 'val', runId]))), (seen) => seen !== null && JSON.parse(seen).seq > 0, 'a pass');
+    expect(await holder()).toBe(leader);
+    await first.close();
+    const next = await until(holder, (id) => id !== null && id !== leader, 'a new leader');
+    expect(next).not.toBe(leader);
   });
 
   it('a run with no progress past runs.noProgressTimeoutMs fails with a reason that says so', async () => {

@@ -33,9 +33,10 @@ interface Seen {
  * A run progressing elsewhere is not checked shard by shard: a lost shard is found once the rest
  * of its run is done.
  */
-export function startReconciler(rt: RuntimeContext, options: ReconcilerOptions): { close(): void; pass(): Promise<void> } {
+export function startReconciler(rt: RuntimeContext, options: ReconcilerOptions): { close(): Promise<void> } {
   const holder = randomUUID();
   let timer: NodeJS.Timeout | undefined;
+  let ticking: Promise<void> | undefined;
   let closed = false;
 
   const tick = async () => {
@@ -48,7 +49,7 @@ export function startReconciler(rt: RuntimeContext, options: ReconcilerOptions):
   };
   const schedule = () => {
     if (closed) return;
-    timer = setTimeout(() => void tick().finally(schedule), options.intervalMs);
+    timer = setTimeout(() => void (ticking = tick().finally(schedule)), options.intervalMs);
     timer.unref();
   };
 
@@ -162,11 +163,13 @@ export function startReconciler(rt: RuntimeContext, options: ReconcilerOptions):
 
   schedule();
   return {
-    close() {
+    /** Stops, and gives the lease up so another worker process leads from its next pass. */
+    async close() {
       closed = true;
       clearTimeout(timer);
+      await ticking;
+      await runScript(rt.redis, 'release-lease', [rt.keys.reconcilerLease], [holder]).catch(() => undefined);
     },
-    pass,
   };
 }
 

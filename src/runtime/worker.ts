@@ -133,7 +133,7 @@ export function startWorkers(rt: RuntimeContext, connection: Redis, prefix: stri
     },
     close() {
       return (closed ??= (async () => {
-        reconciler?.close();
+        await reconciler?.close();
         const closing = Promise.all(workers.map((w) => w.close()));
         // The deadline timer keeps the process up while jobs drain, and is cleared as soon as they have.
         const deadline = new AbortController();

@@ -25,3 +25,14 @@ export async function processedAtLeast(sluice: Sluice, userId: string, runId: st
     }
   }
 }
+
+/** Resolves with `read()`'s value once `done(value)` holds, checking every 20 ms; fails after `timeoutMs`. */
+export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (last seen ${JSON.stringify(value)})`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
