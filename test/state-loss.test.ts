@@ -17,6 +17,8 @@ import { uniquePrefix } from './support/redis.js';
 import { startRedisServer, type RedisServerProcess } from './support/redis-server.js';
 import { openSse } from './support/sse.js';
 import { synthetic } from './support/synthetic.js';
+import { until } from './support/wait.js';
+import { startWorkerProcess, stopAllWorkerProcesses } from './support/worker-process.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CONFIG = fileURLToPath(new URL('./fixtures/recover.config.ts', import.meta.url));
@@ -104,6 +106,33 @@ describe('Redis losing Sluice state', () => {
     expect(await publisher.publishItemFailed(ghost, { id: 'x', reason: 'late' })).toBeNull();
     expect(await sluice.status('ivy')).toEqual([]);
     expect(await sluice.events('ivy')).toEqual([]);
+  });
+
+  it('a worker process says so in one line and goes on; an event of a run started after the loss is not refused', async () => {
+    const redis = await ownRedis();
+    const prefix = uniquePrefix('lost-worker');
+    const worker = await startWorkerProcess(CONFIG, { SLUICE_TEST_PREFIX: prefix, REDIS_URL: redis.url });
+    cleanups.push(() => stopAllWorkerProcesses());
+    const sluice = openSluice(redis.url, prefix);
+    // The worker made the marker when it started.
+    const marker = (await sluice.stateMarker())!;
+    expect(marker).not.toBeNull();
+
+    await redis.restartEmpty();
+    await until(async () => worker.output(), (out) => out.includes("Redis lost Sluice's state"), 'the worker says the state is lost');
+    expect(worker.output().match(/\[sluice\] Redis lost Sluice's state: its marker \S+:epoch (is gone|changed) .*start them again\n/g)).toHaveLength(1);
+
+    // A run started in the new Redis, published by a process still holding the old marker: it checks
+    // the marker, finds the new one and the run's state, and publishes under the new one.
+    const { runId } = await sluice.startRun('notes', { userId: 'amy' });
+    const run = (await sluice.status('amy')).find((r) => r.runId === runId)!;
+    let known = marker;
+    const stale = { current: async () => known, check: async () => void (known = (await sluice.stateMarker())!) } as unknown as StateEpoch;
+    const connection = new Redis(redis.url);
+    cleanups.push(() => connection.disconnect());
+    const publisher = new ProgressPublisher(connection, createKeys(prefix), { maxEvents: 100, intervalMs: 0, epoch: stale });
+    expect(await publisher.publishRun('run.progress', { ...run, seq: run.seq + 1 })).not.toBeNull();
+    expect(known).not.toBe(marker);
   });
 
   it('`sluice run --follow` ends with one clear line when Redis restarts empty', async () => {
