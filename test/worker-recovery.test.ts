@@ -28,6 +28,8 @@ async function outputContains(worker: WorkerProcess, text: string): Promise<void
 afterEach(async () => {
   await cleanUpProcesses(sluice, prefix, deletePrefix);
   sluice = undefined;
+  // Each test's settings (lock, step time) must not reach the next test's worker processes.
+  for (const key of Object.keys(process.env)) if (key.startsWith('SLUICE_TEST_')) delete process.env[key];
 });
 
 describe('worker recovery', () => {
