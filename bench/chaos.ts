@@ -27,8 +27,11 @@ const BIG = intEnv('CHAOS_BIG', 50_000);
 const USERS = intEnv('CHAOS_USERS', 25);
 const SMALL = intEnv('CHAOS_SMALL', 2_000);
 const KILL_EVERY_MS = intEnv('CHAOS_KILL_EVERY_MS', 5_000);
+const STEP_MS = intEnv('CHAOS_STEP_MS', 500);
+const BATCH = intEnv('CHAOS_BATCH', 25);
+for (const name of ['CHAOS_LOCK_MS', 'CHAOS_STALL_MS']) if (process.env[name]) intEnv(name, 0);
 const prefix = `bench-chaos-${process.pid}`;
-const env = { CHAOS_PREFIX: prefix, CHAOS_BIG: String(BIG), CHAOS_SMALL: String(SMALL), REDIS_URL };
+const env = { CHAOS_PREFIX: prefix, CHAOS_BIG: String(BIG), CHAOS_SMALL: String(SMALL), CHAOS_STEP_MS: String(STEP_MS), CHAOS_BATCH: String(BATCH), REDIS_URL };
 const timings = process.env.CHAOS_LOCK_MS ? `, lock ${process.env.CHAOS_LOCK_MS} ms, stall check ${process.env.CHAOS_STALL_MS ?? 'default'} ms` : ', default lock settings';
 Object.assign(process.env, env);
 
@@ -79,7 +82,10 @@ async function recovery(killedAt: number, activeAtKill: string[]): Promise<numbe
 }
 
 await deletePrefixAt(REDIS_URL, prefix);
-console.log(`chaos: ${WORKERS} workers, 1 run of ${BIG.toLocaleString('en-US')} records + ${USERS} users x ${SMALL.toLocaleString('en-US')}, kill -9 every ${KILL_EVERY_MS / 1000} s${timings}`);
+console.log(
+  `chaos: ${WORKERS} workers, 1 run of ${BIG.toLocaleString('en-US')} records + ${USERS} users x ${SMALL.toLocaleString('en-US')} ` +
+    `(${BATCH} per batch, ${STEP_MS} ms per record), kill -9 every ${KILL_EVERY_MS / 1000} s${timings}`,
+);
 await Promise.all(Array.from({ length: WORKERS }, () => startWorker()));
 
 const users = ['big-user', ...Array.from({ length: USERS }, (_, i) => `user-${i + 1}`)];
