@@ -164,4 +164,21 @@ describe('Redis losing Sluice state', () => {
     const lines = stderr.trim().split('\n');
     expect(lines.at(-1)).toMatch(/^sluice: Redis lost Sluice's state: its marker \S+:epoch is gone .*start them again$/);
   });
+
+  it('`sluice status` on a Redis that holds no Sluice state says so, after "no runs"', async () => {
+    const redis = await ownRedis();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'status', '--user', 'nia', '--config', CONFIG], {
+      cwd: ROOT,
+      env: { ...process.env, SLUICE_TEST_PREFIX: uniquePrefix('lost-status'), REDIS_URL: redis.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n')).toEqual([
+      'no runs for nia',
+      'this Redis holds no Sluice state: nothing ran against it yet, or it lost its data (restarted empty, flushed)',
+    ]);
+  });
 });
