@@ -18,6 +18,7 @@ import { startRedisServer, type RedisServerProcess } from './support/redis-serve
 import { openSse } from './support/sse.js';
 import { synthetic } from './support/synthetic.js';
 import { until } from './support/wait.js';
+import { followRemote } from '../src/cli/follow.js';
 import { startWorkerProcess, stopAllWorkerProcesses } from './support/worker-process.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -83,6 +84,13 @@ describe('Redis losing Sluice state', () => {
       cleanups.push(() => client.close());
     });
     await firstSnapshot;
+    // And `sluice run --url ... --follow`'s way of following, through the same server.
+    const remote = followRemote({ url: listening.url, token: auth.authorization.slice('Bearer '.length) }, 'ivy', [runId]);
+    const remoteEnd = remote.then(
+      () => 'finished',
+      (error: Error) => error.message,
+    );
+    await until(async () => server.stats().streams, (n) => n === 3, 'three open streams');
     const lost = new Promise<StateLoss>((resolve) => sluice.onStateLost(resolve));
 
     await redis.restartEmpty();
@@ -95,6 +103,7 @@ describe('Redis losing Sluice state', () => {
     const fresh = await freshSnapshot;
     expect(reasons.map((r) => r.code)).toContain('state_lost');
     expect(fresh.runs).toEqual([]);
+    expect(await remoteEnd).toMatch(/^progress server http:\S+: Redis lost Sluice's state: /);
 
     // A worker that has not noticed yet publishes a late event for the old run: refused, no ghost.
     const stale = new Redis(redis.url);
