@@ -52,7 +52,7 @@ describe('forked pages', () => {
       const runs = new RunStore(redis, keys);
       const ref = { runId: 'r1', pipelineId: 'forks', userId: 'ada' };
       await runs.start(ref, 1, {});
-      const commit = { pageId: 's0p0', batchCount: 1, forkCount: 5, source: 's0', discovered: 2, unchanged: 0, failures: [], fullListing: false, bytes: 0 };
+      const commit = { pageId: 's0p0', batchCount: 1, forkCursors: ['c0', 'c1', 'c2', 'c3', 'c4'], source: 's0', discovered: 2, unchanged: 0, failures: [], fullListing: false, bytes: 0 };
       const first = await runs.completePage(ref, commit);
       const second = await runs.completePage(ref, commit);
       expect(second.ordinal).toBe(first.ordinal);
@@ -61,14 +61,18 @@ describe('forked pages', () => {
       expect((await redis.smembers(run.pending)).sort()).toEqual(['s0p0b0', ...forks].sort());
       expect(await redis.hget(run.state, 'open:s0')).toBe('5');
 
-      await runs.completePage(ref, { ...commit, forkCount: 3 });
+      await runs.completePage(ref, { ...commit, forkCursors: ['c0', 'c1', 'c2'] });
       expect((await redis.smembers(run.pending)).sort()).toEqual(['s0p0b0', ...forks.slice(0, 3)].sort());
       expect(await redis.hget(run.state, 'open:s0')).toBe('3');
 
       // A fork that completed is not registered again by a later retry of its parent.
-      await runs.completePage(ref, { ...commit, pageId: 's0p0f4p0', forkCount: 0, batchCount: 0 });
-      await runs.completePage(ref, commit);
+      await runs.completePage(ref, { ...commit, pageId: 's0p0f4p0', forkCursors: [], batchCount: 0 });
+      const again = await runs.completePage(ref, commit);
       expect((await redis.smembers(run.pending)).sort()).toEqual(['s0p0b0', ...forks.slice(0, 4)].sort());
+      // ... and is reported done, so the page's job does not queue it again.
+      expect([...again.alreadyDone]).toEqual(['s0p0f4p0']);
+      // Each registered fork's cursor is kept, for re-queueing a page whose job was lost.
+      expect(await runs.pageCursor(ref, 's0p0f2p0')).toBe('c2');
     });
   });
 

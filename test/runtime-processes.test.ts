@@ -1,32 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defineConfig, type RunEvent } from '../src/index.js';
-import { createSluice, loadConfig, type Sluice } from '../src/runtime/index.js';
+import type { RunEvent } from '../src/index.js';
+import type { Sluice } from '../src/runtime/index.js';
 import { deletePrefix, uniquePrefix, withStore } from './support/redis.js';
-import { waitForRun } from './support/wait.js';
-import { startWorkerProcess, stopAllWorkerProcesses } from './support/worker-process.js';
+import { processedAtLeast, waitForRun } from './support/wait.js';
+import { cleanUpProcesses, openSluiceFor, startWorkerProcess } from './support/worker-process.js';
 
 const CONFIG = fileURLToPath(new URL('./fixtures/e2e.config.ts', import.meta.url));
 
 let sluice: Sluice | undefined;
 let prefix = '';
 
-async function open(env: Record<string, string>): Promise<Sluice> {
-  Object.assign(process.env, env);
-  const { config } = await loadConfig(CONFIG);
-  return createSluice(defineConfig(config));
-}
-
-/** Resolves once the run has processed at least `n` records, as seen in the progress stream. */
-async function progressReached(s: Sluice, userId: string, runId: string, n: number): Promise<void> {
-  let after: string | undefined;
-  for (;;) {
-    for (const event of await s.events(userId, { after, blockMs: 1000 })) {
-      after = event.id;
-      if (event.runId === runId && 'run' in event && event.run.counts.processed >= n) return;
-    }
-  }
-}
+const open = (env: Record<string, string>) => openSluiceFor(CONFIG, env);
 
 async function sinkStats(s: Sluice, userId: string) {
   return withStore(s.config.prefix!, async ({ redis, keys }) => {
@@ -36,10 +21,8 @@ async function sinkStats(s: Sluice, userId: string) {
 }
 
 afterEach(async () => {
-  await stopAllWorkerProcesses();
-  await sluice?.close();
+  await cleanUpProcesses(sluice, prefix, deletePrefix);
   sluice = undefined;
-  await deletePrefix(prefix);
 });
 
 describe('runs across worker processes', () => {
@@ -69,7 +52,7 @@ describe('runs across worker processes', () => {
     sluice = await open(env);
     const victim = await startWorkerProcess(CONFIG, env);
     const { runId } = await sluice.startRun('e2e', { userId: 'bo' });
-    await progressReached(sluice, 'bo', runId, 60);
+    await processedAtLeast(sluice, 'bo', runId, 60);
     victim.child.kill('SIGKILL');
     expect(await victim.exited).toBe('SIGKILL');
 
@@ -88,7 +71,7 @@ describe('runs across worker processes', () => {
     sluice = await open(env);
     const draining = await startWorkerProcess(CONFIG, env);
     const { runId } = await sluice.startRun('e2e', { userId: 'cy' });
-    await progressReached(sluice, 'cy', runId, 60);
+    await processedAtLeast(sluice, 'cy', runId, 60);
     draining.child.kill('SIGTERM');
     expect(await draining.exited).toBe(0);
     expect(draining.output()).toContain('sluice worker stopped');

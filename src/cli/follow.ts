@@ -57,13 +57,27 @@ class RunWatch {
 export async function followRuns(sluice: Sluice, userIds: readonly string[], runIds?: readonly string[]): Promise<RunSnapshot[]> {
   const watch = new RunWatch(new ProgressBoard(), runIds);
   const after = new Map<string, string>();
+  // Redis losing its state while we follow ends the wait with one clear line, instead of a silent board.
+  let lost: string | undefined;
+  const stopWatching = sluice.onStateLost((loss) => (lost = loss.message));
   for (const userId of userIds) {
     // Take the stream position first, then the snapshot: nothing between the two is lost.
     after.set(userId, (await sluice.progressPosition(userId)) ?? '0-0');
     const runs = await sluice.status(userId);
     watch.apply(userId, { userId, lastEventId: after.get(userId)!, runs: runs.map((run) => ({ ...run, failures: [] })) });
   }
+  try {
+    await followStreams(sluice, userIds, watch, after, () => lost);
+  } finally {
+    stopWatching();
+  }
+  return watch.runs;
+}
+
+async function followStreams(sluice: Sluice, userIds: readonly string[], watch: RunWatch, after: Map<string, string>, lost: () => string | undefined): Promise<void> {
   while (!watch.finished) {
+    const loss = lost();
+    if (loss) throw new Error(loss);
     for (const userId of userIds) {
       const page = await sluice.readProgress(userId, { after: after.get(userId), blockMs: userIds.length > 1 ? 200 : 1000 });
       for (const event of page.entries) watch.apply(userId, event);
@@ -71,7 +85,6 @@ export async function followRuns(sluice: Sluice, userIds: readonly string[], run
       if (page.lastId) after.set(userId, page.lastId);
     }
   }
-  return watch.runs;
 }
 
 export interface RemoteTarget {
@@ -107,6 +120,11 @@ export async function followRemote(target: RemoteTarget, userId: string, runIds?
       onEvent: (event) => step(event),
       onError: (error) => reject(new Error(`progress server ${target.url}: ${error.message} (${error.code})`)),
       onStatus: (status, reason) => {
+        if (reason?.code === 'state_lost') {
+          subscription.close();
+          reject(new Error(`progress server ${target.url}: ${reason.message}`));
+          return;
+        }
         // One line per outage, on stderr, so a silent board is never a mystery.
         if (status === 'reconnecting' && !down) process.stderr.write(`sluice: lost ${target.url} (${reason?.message ?? 'disconnected'}), reconnecting\n`);
         if (status === 'live' && down) process.stderr.write(`sluice: reconnected to ${target.url}\n`);

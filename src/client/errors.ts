@@ -1,7 +1,10 @@
 import { parseRetryAfter } from '../util/retry-after.js';
 
 export interface ProgressErrorDetails {
-  /** The server's error code (`token_expired`, `forbidden`, ...), or `network`, `bad_response`, `stream_closed`, `idle_timeout`. */
+  /**
+   * The server's error code (`token_expired`, `forbidden`, ...), or `network`, `bad_response`,
+   * `stream_closed`, `idle_timeout`, `state_lost` (the server's Redis lost the progress: starting over).
+   */
   code: string;
   /** HTTP status, when the server answered. */
   status?: number;

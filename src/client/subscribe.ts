@@ -57,6 +57,8 @@ export function subscribeProgress(options: SubscribeOptions): ProgressSubscripti
   let connection: AbortController | undefined;
   let wakeUp: (() => void) | undefined;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set by a `state_lost` message: why the stream ends, and that the next one starts over. */
+  let stateLost: ProgressError | undefined;
 
   const setStatus = (next: ConnectionStatus, reason?: ProgressError) => {
     if (closed || (next === status && !reason)) return;
@@ -81,6 +83,13 @@ export function subscribeProgress(options: SubscribeOptions): ProgressSubscripti
       const body = JSON.parse(message.data) as ProgressSnapshotBody;
       lastEventId = body.lastEventId ?? message.id ?? null;
       guarded(() => options.onSnapshot(body));
+      return;
+    }
+    if (message.event === 'state_lost') {
+      // The server's Redis lost its state: what we hold is gone too. Start over from a snapshot.
+      const body = JSON.parse(message.data) as { message?: string };
+      stateLost = new ProgressError(body.message ?? 'the server lost its progress state', { code: 'state_lost' });
+      lastEventId = null;
       return;
     }
     if (!EVENT_TYPES.has(message.event)) return; // a newer server's message: ignore it
@@ -155,7 +164,8 @@ export function subscribeProgress(options: SubscribeOptions): ProgressSubscripti
       try {
         await connect();
         if (closed) return;
-        reason = new ProgressError('the server closed the stream', { code: 'stream_closed' });
+        reason = stateLost ?? new ProgressError('the server closed the stream', { code: 'stream_closed' });
+        stateLost = undefined;
       } catch (error) {
         if (closed) return;
         reason = toProgressError(error, connection);

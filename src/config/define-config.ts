@@ -7,10 +7,21 @@ import { validateConfig } from './validate.js';
 export interface WorkerOptions {
   /** Jobs one worker process runs at once per queue. Default 8. */
   concurrency?: number;
-  /** How long a job's lock lasts before another worker may take it over after a crash. Default 30 s. */
+  /**
+   * How long a job's lock lasts before another worker may take it over after a crash. BullMQ renews
+   * it every half duration while the job runs. Default 5 s.
+   */
   lockDurationMs?: number;
-  /** How often workers look for jobs whose worker died. Default 15 s. */
+  /** How often workers look for jobs whose worker died. Default 3 s (with the lock: moved within 8 s). */
   stalledIntervalMs?: number;
+  /** On SIGTERM, how long in-flight jobs may finish before they are handed back to the queue. Default 10 s. */
+  drainTimeoutMs?: number;
+  /**
+   * How often the run reconciler (one worker process at a time, elected through Redis) looks for
+   * runs whose work was lost: pending shards with no job, jobs BullMQ failed on its own, runs with
+   * no progress. Default 5 s; 0 turns it off in this process.
+   */
+  reconcileIntervalMs?: number;
 }
 
 export interface ProgressOptions {
@@ -34,6 +45,11 @@ export interface RunLimitOptions {
   maxRecordsPerRun?: number;
   /** Bytes of record data (their JSON length) one run may read before it is stopped. Default 1 GiB. */
   maxBytesPerRun?: number;
+  /**
+   * A running run whose state has not changed for this long is failed by the reconciler, with a
+   * reason that says so. Set it above the longest a run may wait in the queue. Default 30 min; 0: never.
+   */
+  noProgressTimeoutMs?: number;
 }
 
 export interface SluiceConfig {

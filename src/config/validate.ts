@@ -34,6 +34,8 @@ const configSchema = z
         concurrency: z.int().min(1).max(1000).optional(),
         lockDurationMs: z.int().min(1000).optional(),
         stalledIntervalMs: z.int().min(500).optional(),
+        drainTimeoutMs: z.int().min(0).optional(),
+        reconcileIntervalMs: z.int().min(0).optional(),
       })
       .optional(),
     llm: z
@@ -80,6 +82,7 @@ const configSchema = z
         maxActivePerUser: z.int().min(1).optional(),
         maxRecordsPerRun: z.int().min(1).optional(),
         maxBytesPerRun: z.int().min(1).optional(),
+        noProgressTimeoutMs: z.int().min(0).optional(),
       })
       .optional(),
   })

@@ -64,7 +64,8 @@ interface EventBase {
 
 export type RunEvent =
   | (EventBase & { type: 'run.started'; run: RunSnapshot })
-  | (EventBase & { type: 'run.progress'; run: RunSnapshot })
+  /** `note`: why an event came that no shard's progress caused (e.g. lost work was queued again). */
+  | (EventBase & { type: 'run.progress'; run: RunSnapshot; note?: string })
   | (EventBase & { type: 'run.completed'; run: RunSnapshot })
   | (EventBase & { type: 'run.failed'; run: RunSnapshot })
   | (EventBase & { type: 'run.cancelled'; run: RunSnapshot })

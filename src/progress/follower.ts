@@ -31,21 +31,30 @@ function createBlockingFollower(shared: Redis, keys: KeyBuilder, name: string): 
   /** CLIENT ID of the blocking connection; a reconnect gives it a new one, fetched before the next read. */
   let clientId: number | undefined;
   connection.on('close', () => (clientId = undefined));
+  // A read pending while the connection waits to reconnect is never settled by disconnect() (the
+  // client drops its queue silently then): close() settles it, so a closing reader never hangs.
+  let stop!: (error: Error) => void;
+  const stopped = new Promise<never>((_, reject) => (stop = reject));
+  stopped.catch(() => undefined);
+  const read = async (after: ReadonlyMap<string, string>, { count, blockMs }: { count: number; blockMs: number }) => {
+    clientId ??= (await connection.client('ID')) as number;
+    const users = [...after.keys()];
+    const streams = new Map(users.map((userId) => [keys.progress(userId).events, userId]));
+    const result = (await connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...streams.keys(), ...users.map((u) => after.get(u)!))) as
+      | [string, [string, string[]][]][]
+      | null;
+    const pages = new Map<string, ProgressPage>();
+    for (const [stream, raw] of result ?? []) pages.set(streams.get(stream)!, toPage(raw, count));
+    return pages;
+  };
   return {
-    async read(after, { count, blockMs }) {
-      clientId ??= (await connection.client('ID')) as number;
-      const users = [...after.keys()];
-      const streams = new Map(users.map((userId) => [keys.progress(userId).events, userId]));
-      const result = (await connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...streams.keys(), ...users.map((u) => after.get(u)!))) as
-        | [string, [string, string[]][]][]
-        | null;
-      const pages = new Map<string, ProgressPage>();
-      for (const [stream, raw] of result ?? []) pages.set(streams.get(stream)!, toPage(raw, count));
-      return pages;
-    },
+    read: (after, options) => Promise.race([read(after, options), stopped]),
     async interrupt() {
       return clientId !== undefined && (await shared.client('UNBLOCK', clientId)) === 1;
     },
-    close: () => connection.disconnect(),
+    close() {
+      stop(new Error('progress follower closed'));
+      connection.disconnect();
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type { RedisClient } from '../store/redis.js';
+import type { StateEpoch } from '../store/epoch.js';
 import type { KeyBuilder } from '../store/keys.js';
 import { runScript } from '../store/scripts.js';
 import { PROGRESS_EVENT_VERSION, type ItemFailure, type RunEvent, type RunSnapshot } from './events.js';
@@ -8,6 +9,11 @@ export interface ProgressPublisherOptions {
   intervalMs: number;
   /** Runs kept in a user's snapshot; older finished ones are dropped. Default 50. */
   maxRuns?: number;
+  /**
+   * The state marker events are written under: an event from before Redis lost its state is refused
+   * (see publish-progress.lua). Without it nothing is checked.
+   */
+  epoch?: StateEpoch;
 }
 
 interface Pending {
@@ -31,15 +37,20 @@ export class ProgressPublisher {
   ) {}
 
   /** Publishes a run event now. Returns its stream id, or null if a newer state was already out. */
-  async publishRun(type: 'run.started' | 'run.progress' | 'run.completed' | 'run.failed' | 'run.cancelled', run: RunSnapshot): Promise<string | null> {
+  async publishRun(
+    type: 'run.started' | 'run.progress' | 'run.completed' | 'run.failed' | 'run.cancelled',
+    run: RunSnapshot,
+    options: { note?: string } = {},
+  ): Promise<string | null> {
     if (type !== 'run.progress') this.cancel(run.runId);
-    const event: RunEvent = { v: PROGRESS_EVENT_VERSION, type, runId: run.runId, pipeline: run.pipeline, at: new Date().toISOString(), run };
-    return this.append(run.userId, run.runId, run.seq, event, run);
+    const base = { v: PROGRESS_EVENT_VERSION, runId: run.runId, pipeline: run.pipeline, at: new Date().toISOString(), run } as const;
+    const event: RunEvent = type === 'run.progress' && options.note ? { ...base, type, note: options.note } : { ...base, type };
+    return this.append(run, run.seq, event, run);
   }
 
   async publishItemFailed(run: { runId: string; pipeline: string; userId: string }, item: ItemFailure): Promise<string | null> {
     const event: RunEvent = { v: PROGRESS_EVENT_VERSION, type: 'item.failed', runId: run.runId, pipeline: run.pipeline, at: new Date().toISOString(), item };
-    return this.append(run.userId, run.runId, 0, event, undefined);
+    return this.append(run, 0, event, undefined);
   }
 
   /** Coalesced progress: at most one event per run per interval, always carrying the latest counts. */
@@ -83,15 +94,34 @@ export class ProgressPublisher {
     this.pending.delete(runId);
   }
 
-  private async append(userId: string, runId: string, seq: number, event: RunEvent, run: RunSnapshot | undefined): Promise<string | null> {
+  /**
+   * Writes the event under the state marker this process knows. Refused as written under another
+   * marker, the marker is checked at once: if Redis has a new one and the run's own state is there
+   * (a run started after the loss, not a ghost from before it), the event goes out under the new one.
+   */
+  private async append(ref: { runId: string; pipeline: string; userId: string }, seq: number, event: RunEvent, run: RunSnapshot | undefined): Promise<string | null> {
+    const epoch = this.options.epoch;
+    const marker = epoch ? await epoch.current() : '';
+    const id = await this.write(ref.userId, ref.runId, seq, event, run, marker);
+    if (id !== 0) return id;
+    await epoch!.check();
+    const fresh = await epoch!.current();
+    if (fresh === marker || (await this.redis.hexists(this.keys.run(ref.pipeline, ref.userId, ref.runId).state, 'status')) === 0) return null;
+    const again = await this.write(ref.userId, ref.runId, seq, event, run, fresh);
+    return again === 0 ? null : again;
+  }
+
+  private async write(userId: string, runId: string, seq: number, event: RunEvent, run: RunSnapshot | undefined, marker: string): Promise<string | null | 0> {
     const keys = this.keys.progress(userId);
-    const id = await runScript<string | null>(this.redis, 'publish-progress', [keys.events, keys.snapshot], [
+    const id = await runScript<string | null | 0>(this.redis, 'publish-progress', [keys.events, keys.snapshot, keys.epoch], [
       runId,
       seq,
       JSON.stringify(event),
       run ? JSON.stringify(run) : '',
       this.options.maxEvents,
       this.options.maxRuns ?? 50,
+      marker,
+      event.type === 'run.started' ? '1' : '0',
     ]);
     return id ?? null;
   }

@@ -4,6 +4,7 @@ export { createSluice, type Sluice, type SluiceOptions, type StartRunOptions, ty
 export { createLogger, type Logger } from './logger.js';
 export { serveMetrics, type MetricsServer } from './metrics-server.js';
 export type { SluiceWorker } from './worker.js';
+export type { StateLoss } from '../store/epoch.js';
 export type { ScheduleInfo, Schedules, ScheduleTarget, ScheduleUpsert } from './schedules.js';
 export type { PurgeReport } from './purge-user.js';
 export type { SluiceAdmin, AdminRun, RunsPage, ListRunsOptions, QueueState, LimiterState, LimitersPage, RetryRunResult } from './admin/index.js';

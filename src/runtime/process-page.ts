@@ -42,7 +42,7 @@ export async function processPage(rt: RuntimeContext, data: PageJobData, signal?
     pageId: thisPage,
     batchCount: slices.length,
     nextPageId: nextPage,
-    forkCount: forks.length,
+    forkCursors: forks,
     source: sourceKey,
     nextCursor: page.nextCursor,
     discovered: page.records.length,
@@ -70,7 +70,8 @@ export async function processPage(rt: RuntimeContext, data: PageJobData, signal?
   // Priorities follow batch ordinals; the next page and the forks go first, at the priority of this
   // page's first batch, so discovery stays ahead of processing.
   const jobs: JobSpec[] = [];
-  if (nextPage) {
+  // A page read again (its lost batch was re-queued) queues only what is not done yet.
+  if (nextPage && !result.alreadyDone.has(nextPage)) {
     jobs.push({
       name: 'page',
       data: { ...ref, sourceIndex: data.sourceIndex, pageIndex: data.pageIndex + 1, cursor: page.nextCursor, ...(chain === sourceKey ? {} : { chain }) },
@@ -79,6 +80,7 @@ export async function processPage(rt: RuntimeContext, data: PageJobData, signal?
   }
   forks.forEach((cursor, i) => {
     const forked = forkChain(thisPage, i);
+    if (result.alreadyDone.has(chainPageId(forked, 0))) return;
     jobs.push({
       name: 'page',
       data: { ...ref, sourceIndex: data.sourceIndex, pageIndex: 0, cursor, chain: forked },
@@ -87,6 +89,7 @@ export async function processPage(rt: RuntimeContext, data: PageJobData, signal?
   });
   slices.forEach((slice, i) => {
     const id = batchId(thisPage, i);
+    if (result.alreadyDone.has(id)) return;
     jobs.push({ name: 'batch', data: { ...ref, batchId: id, ...slice }, opts: jobOptions(pipeline, data.runId, id, result.ordinal + i) });
   });
   if (result.sweep) {

@@ -17,8 +17,8 @@ export interface PageCommit {
   pageId: string;
   batchCount: number;
   nextPageId?: string;
-  /** Forks registered as pending: fork i is the page `${pageId}f${i}p0`. */
-  forkCount: number;
+  /** Cursors of the forks registered as pending: fork i is the page `${pageId}f${i}p0`. */
+  forkCursors: readonly string[];
   source: string;
   nextCursor?: string;
   discovered: number;
@@ -70,9 +70,12 @@ export class RunStore {
    * `ordinal`: batches the run had before this page's; the page's batches follow it. `sweep`: the
    * source's full listing finished clean and its sweep shard is pending (enqueue it).
    */
-  async completePage(ref: RunRef, commit: PageCommit): Promise<{ outcome: ShardOutcome; run: RunSnapshot; ordinal: number; sweep: boolean; bytes: number }> {
+  async completePage(
+    ref: RunRef,
+    commit: PageCommit,
+  ): Promise<{ outcome: ShardOutcome; run: RunSnapshot; ordinal: number; sweep: boolean; bytes: number; alreadyDone: Set<string> }> {
     const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
-    const [outcome, fields, ordinal, sweep, bytes] = await runScript<[number, (string | null)[], number, number, number]>(
+    const [outcome, fields, ordinal, sweep, bytes, done] = await runScript<[number, (string | null)[], number, number, number, string[]]>(
       this.redis,
       'complete-page',
       [
@@ -83,10 +86,10 @@ export class RunStore {
         ref.runId, commit.pageId, commit.batchCount, commit.nextPageId ?? '', commit.source, commit.nextCursor ?? '',
         commit.discovered, commit.unchanged, commit.failures.length, commit.total ?? '', commit.watermark ?? '', now(),
         commit.fullListing ? '1' : '0', commit.watermark === undefined ? '' : String(commit.watermarkKey ?? ''),
-        commit.forkCount, commit.bytes, ...failureLines(commit.failures),
+        commit.forkCursors.length, commit.bytes, JSON.stringify(commit.forkCursors), ...failureLines(commit.failures),
       ],
     );
-    return { ...decode(ref.runId, [outcome, fields]), ordinal, sweep: sweep === 1, bytes };
+    return { ...decode(ref.runId, [outcome, fields]), ordinal, sweep: sweep === 1, bytes, alreadyDone: new Set(done) };
   }
 
   async completeBatch(ref: RunRef, commit: BatchCommit): Promise<{ outcome: ShardOutcome; run: RunSnapshot }> {
@@ -114,6 +117,20 @@ export class RunStore {
     // A run that fails leaves its seen set behind: it expires with the run's other keys.
     multi.pexpire(seen, RUN_TTL_MS);
     await multi.exec();
+  }
+
+  /**
+   * Lists a run as running for the reconciler (`keys.runningRuns`). A separate command, not part of
+   * the run's scripts: the index is one key of its own, in another slot on Redis Cluster. Entries
+   * of runs that ended are dropped by the reconciler.
+   */
+  async track(ref: RunRef): Promise<void> {
+    await this.redis.hsetnx(this.keys.runningRuns, runField(ref), JSON.stringify({ seq: 0, at: Date.now() }));
+  }
+
+  /** The cursor a registered page reads from ('' for a source's first page or an unknown one). */
+  async pageCursor(ref: RunRef, pageId: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.run(ref.pipelineId, ref.userId, ref.runId).pages, `cursor:${pageId}`)) ?? undefined;
   }
 
   /** Whether a shard was already counted (its work is done). */
@@ -186,6 +203,13 @@ export class RunStore {
     return changed ? toSnapshot(ref.runId, fields) : undefined;
   }
 
+  /** A running run's snapshot with its seq moved on (for an event that changes no count), else undefined. */
+  async touch(ref: RunRef): Promise<RunSnapshot | undefined> {
+    const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
+    const [changed, fields] = await runScript<[number, (string | null)[]]>(this.redis, 'touch-run', [run.state], []);
+    return changed ? toSnapshot(ref.runId, fields) : undefined;
+  }
+
   /** Clears the run's wait if it has ended; the new snapshot when it did. */
   async clearEndedWait(ref: RunRef): Promise<RunSnapshot | undefined> {
     const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
@@ -216,6 +240,9 @@ export class RunStore {
     return lines.map((line) => JSON.parse(line) as ItemFailure);
   }
 }
+
+/** A run's field in the index of running runs. */
+export const runField = (ref: RunRef) => JSON.stringify([ref.pipelineId, ref.userId, ref.runId]);
 
 /** The same fields, in the same order, as src/lua/run-snapshot.lua. */
 const SNAPSHOT_FIELDS = [

@@ -19,6 +19,7 @@ import { noCredentialsProvider } from '../connector/credentials.js';
 import { InvalidInputError, TooManyRunsError } from '../errors/index.js';
 import { newRunId, parseUserId } from '../store/ids.js';
 import { addJobs, jobOptions, pageId } from './jobs.js';
+import { StateEpoch, type StateLoss } from '../store/epoch.js';
 import { createKeys } from '../store/keys.js';
 import { answersPing, createRedis, DEFAULT_REDIS_URL, duplicateRedis, type RedisClient } from '../store/redis.js';
 import { redactRedisUrl } from '../store/redis-url.js';
@@ -29,7 +30,7 @@ import { createPrometheusMetrics } from './prometheus.js';
 import { RunStore } from './run-store.js';
 import { createSchedules, type Schedules } from './schedules.js';
 import { purgeUser, type PurgeReport } from './purge-user.js';
-import { startWorkers, type SluiceWorker } from './worker.js';
+import { DEFAULT_NO_PROGRESS_TIMEOUT_MS, DEFAULT_WORKER_TIMINGS, startWorkers, type SluiceWorker } from './worker.js';
 import { createAdmin, type SluiceAdmin } from './admin/index.js';
 
 export interface StartRunOptions {
@@ -101,6 +102,13 @@ export interface Sluice {
   canResumeProgress(userId: string, id: string): Promise<boolean>;
   /** A blocking reader of many users' streams on a connection of its own named `<prefix>:<name>`. */
   followProgress(name: string): ProgressFollower;
+  /**
+   * Calls `listener` (once per loss) when Redis lost Sluice's state while this process was using it:
+   * the state marker is gone or changed. Checked on every reconnect and every 5 s.
+   */
+  onStateLost(listener: (loss: StateLoss) => void): () => void;
+  /** The state marker in Redis now, or null: this Redis holds no Sluice state (never used, or lost it). */
+  stateMarker(): Promise<string | null>;
   /** True while Redis answers PING within `timeoutMs` (default 2 s): for readiness checks. */
   ping(timeoutMs?: number): Promise<boolean>;
   documents<T = unknown>(pipelineId: string, userId: string): Promise<StoredDocument<T>[]>;
@@ -142,7 +150,9 @@ export function createSluice(config: SluiceConfig, options: SluiceOptions = {}):
     redisUp: () => health.up,
   });
   const runs = new RunStore(redis, keys);
+  const epoch = new StateEpoch(redis, keys.epoch);
   const progress = new ProgressPublisher(redis, keys, {
+    epoch,
     maxEvents: config.progress?.maxEvents ?? 1000,
     intervalMs: config.progress?.intervalMs ?? 250,
     maxRuns: config.progress?.maxRuns ?? 50,
@@ -237,7 +247,16 @@ export function createSluice(config: SluiceConfig, options: SluiceOptions = {}):
     const ref = { runId: newRunId(options.trigger === 'schedule' ? 'schedule' : undefined), pipelineId: p.id, userId };
     const started = await runs.start(ref, p.sources.length, input, options.connectionId);
     const runRef = { ...ref, runId: started.runId };
+    // Indexed before its first jobs are queued: a crash in between leaves a run the reconciler sees.
+    await runs.track(runRef);
     const firstPages = started.created ? p.sources.map((_, i) => pageId(i, 0)) : started.pendingFirstPages;
+    // Published before any job can run: only run.started brings a run into the user's progress, so
+    // no event of the run may come first (see publish-progress.lua).
+    if (started.created) {
+      log.info({ runId: runRef.runId, userId, pipelineId: p.id, trigger: options.trigger ?? 'manual' }, 'run started');
+      prometheus.metrics.runStarted(p.id, options.trigger ?? 'manual');
+      await progress.publishRun('run.started', await runs.snapshot(runRef));
+    }
     await addJobs(
       queues.get(p.queue),
       firstPages.map((page) => {
@@ -245,11 +264,6 @@ export function createSluice(config: SluiceConfig, options: SluiceOptions = {}):
         return { name: 'page', data: { ...runRef, sourceIndex, pageIndex: 0 }, opts: jobOptions(p, runRef.runId, page, 0) };
       }),
     );
-    if (started.created) {
-      log.info({ runId: runRef.runId, userId, pipelineId: p.id, trigger: options.trigger ?? 'manual' }, 'run started');
-      prometheus.metrics.runStarted(p.id, options.trigger ?? 'manual');
-      await progress.publishRun('run.started', await runs.snapshot(runRef));
-    }
     return { runId: started.runId, created: started.created };
   }
 
@@ -262,6 +276,8 @@ export function createSluice(config: SluiceConfig, options: SluiceOptions = {}):
     schedules,
     purgeUser: (userId) =>
       purgeUser({ redis, keys, schedules, queueNames, queue: (name) => queues.get(name) }, userId),
+    onStateLost: (listener) => epoch.onLost(listener),
+    stateMarker: () => epoch.read(),
     startWorker(options = {}) {
       const served = options.pipelines?.length ? options.pipelines.map(pipeline) : [...pipelines.values()];
       const byQueue = new Map<string, number>();
@@ -269,11 +285,18 @@ export function createSluice(config: SluiceConfig, options: SluiceOptions = {}):
         const concurrency = options.concurrency ?? p.concurrency ?? config.worker?.concurrency ?? 8;
         byQueue.set(p.queue, Math.max(byQueue.get(p.queue) ?? 0, concurrency));
       }
+      const reconcileIntervalMs = config.worker?.reconcileIntervalMs ?? DEFAULT_WORKER_TIMINGS.reconcileIntervalMs;
       const worker = startWorkers(rt, redis, keys.bullPrefix, {
         queues: [...byQueue].map(([name, concurrency]) => ({ name, concurrency })),
-        lockDurationMs: config.worker?.lockDurationMs ?? 30_000,
-        stalledIntervalMs: config.worker?.stalledIntervalMs ?? 15_000,
+        lockDurationMs: config.worker?.lockDurationMs ?? DEFAULT_WORKER_TIMINGS.lockDurationMs,
+        stalledIntervalMs: config.worker?.stalledIntervalMs ?? DEFAULT_WORKER_TIMINGS.stalledIntervalMs,
+        drainTimeoutMs: config.worker?.drainTimeoutMs ?? DEFAULT_WORKER_TIMINGS.drainTimeoutMs,
+        ...(reconcileIntervalMs > 0
+          ? { reconciler: { intervalMs: reconcileIntervalMs, noProgressTimeoutMs: config.runs?.noProgressTimeoutMs ?? DEFAULT_NO_PROGRESS_TIMEOUT_MS } }
+          : {}),
       });
+      // A worker says it in one line; its queues and runs were lost with the rest.
+      if (workers.length === 0) epoch.onLost((loss) => log.error({ code: 'state_lost' }, loss.message));
       workers.push(worker);
       return worker;
     },
@@ -301,6 +324,7 @@ export function createSluice(config: SluiceConfig, options: SluiceOptions = {}):
     ping: (timeoutMs = 2000) => answersPing(redis, timeoutMs),
     documents: (pipelineId, userId) => readDocuments(redis, keys, pipeline(pipelineId).id, parseUserId(userId)),
     async close() {
+      epoch.close();
       await Promise.all(workers.splice(0).map((w) => w.close()));
       await progress.flush();
       await queues.close();

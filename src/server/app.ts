@@ -113,10 +113,16 @@ export function createProgressServer(serverOptions: ProgressServerOptions): Prog
   cancelRoute(app, context);
 
   const unregister = registerServerMetrics(sluice.metrics, () => ({ streams: context.streams.size, watchedUsers: context.hub.streamCount }));
+  // One line in the log, and every open stream told (`state_lost`), when Redis lost Sluice's state.
+  const stopWatching = context.sluice.onStateLost((loss) => {
+    sluice.log.error({ code: 'state_lost' }, loss.message);
+    context.streams.stateLost(loss.message);
+  });
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       unregister();
+      stopWatching();
       context.streams.closeAll();
       await context.hub.close();
     })());

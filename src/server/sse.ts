@@ -91,6 +91,15 @@ export class SseSession {
     this.end(true);
   }
 
+  /**
+   * Redis lost Sluice's state: says so (`state_lost`) and ends the stream. The client reconnects
+   * without a resume point and starts over from a fresh snapshot.
+   */
+  stateLost(message: string): void {
+    this.write(sseMessage('state_lost', JSON.stringify({ code: 'state_lost', message })));
+    this.close();
+  }
+
   private async run(): Promise<void> {
     const { sluice, userId, resumeId } = this.options;
     this.write(SSE_RETRY);
@@ -230,6 +239,11 @@ export class StreamRegistry {
     let total = 0;
     for (const sessions of this.byUser.values()) total += sessions.size;
     return total;
+  }
+
+  /** Tells every open stream that Redis lost Sluice's state, and ends it. */
+  stateLost(message: string): void {
+    for (const sessions of [...this.byUser.values()]) for (const session of [...sessions]) session.stateLost(message);
   }
 
   /** Refuses new streams and ends every open one. */

@@ -17,6 +17,16 @@ export function createKeys(prefix: string) {
         seen: (source: string) => `${base}:seen:${source}`,
       };
     },
+    /**
+     * Runs started and not yet seen ended by the reconciler: field = run ref (JSON), value = the
+     * progress it last saw (`{ seq, at }`). One key: on Redis Cluster it is written on its own, never in
+     * a script with a run's keys.
+     */
+    runningRuns: `${prefix}:runs:running`,
+    /** The reconciler's leader lease: the id of the worker process that holds it. */
+    reconcilerLease: `${prefix}:reconciler:leader`,
+    /** The state marker: a random id created once; gone or changed means Redis lost Sluice's state. */
+    epoch: `${prefix}:epoch`,
     /** Pub/sub channel on which a cancelled run's state key is announced to every worker. */
     cancelChannel: `${prefix}:cancel`,
     activeRun: (pipelineId: string, userId: string) => `${prefix}:active:${scope(pipelineId, userId)}`,
@@ -49,6 +59,8 @@ export function createKeys(prefix: string) {
         snapshot: `${base}:snapshot`,
         /** Runs being started: pipeline id -> expiry (epoch ms), until they show in the snapshot. */
         starting: `${base}:starting`,
+        /** The state marker the user's progress was written under (in the user's slot, for the publish script). */
+        epoch: `${base}:epoch`,
       };
     },
   };

@@ -28,6 +28,8 @@ export class SluiceProgressElement extends ElementBase {
   #received = false;
   #status: ConnectionStatus = 'connecting';
   #error: ProgressError | null = null;
+  /** The server's Redis lost the progress: shown until the fresh snapshot arrives. */
+  #interrupted = false;
 
   get token(): string | undefined {
     return this.#token ?? this.getAttribute('token') ?? undefined;
@@ -87,9 +89,13 @@ export class SluiceProgressElement extends ElementBase {
       token: () => this.token ?? '',
       ...(resumeFrom === null ? {} : { lastEventId: resumeFrom }),
       onEvent: apply,
-      onSnapshot: apply,
-      onStatus: (status) => {
+      onSnapshot: (snapshot) => {
+        this.#interrupted = false;
+        apply(snapshot);
+      },
+      onStatus: (status, reason) => {
         this.#status = status;
+        if (reason?.code === 'state_lost') this.#interrupted = true;
         this.#render();
       },
       onError: (error) => {
@@ -110,6 +116,7 @@ export class SluiceProgressElement extends ElementBase {
       heading: this.getAttribute('heading') ?? 'Importing your data',
       state,
       status: this.#status,
+      interrupted: this.#interrupted,
       error: this.#error,
       runs,
       failures: this.#state.failures,

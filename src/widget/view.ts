@@ -11,6 +11,8 @@ export interface WidgetModel {
   heading: string;
   state: WidgetState;
   status: ConnectionStatus;
+  /** The server lost its progress state; the widget starts over from a fresh snapshot. */
+  interrupted?: boolean;
   error: ProgressError | null;
   runs: readonly RunView[];
   failures: Readonly<Record<string, readonly ItemFailure[]>>;
@@ -23,6 +25,8 @@ const CONNECTION: Record<ConnectionStatus, string> = {
   closed: 'Disconnected',
   error: 'Not connected',
 };
+
+const INTERRUPTED = 'Sync interrupted, restarting…';
 
 /** The shadow DOM of `<sluice-progress>`: a header, one row per run, a footer, and a polite live region. */
 export class WidgetView {
@@ -43,8 +47,8 @@ export class WidgetView {
 
   render(model: WidgetModel): void {
     setText(this.heading, model.heading);
-    setText(this.connection, CONNECTION[model.status]);
-    setAttribute(this.connection, 'data-status', model.status);
+    setText(this.connection, model.interrupted ? INTERRUPTED : CONNECTION[model.status]);
+    setAttribute(this.connection, 'data-status', model.interrupted ? 'interrupted' : model.status);
     const seen = new Set<string>();
     for (const [index, run] of model.runs.entries()) {
       seen.add(run.runId);
@@ -89,7 +93,8 @@ export function errorText(error: ProgressError | null): string {
 
 function announcements(before: WidgetModel | undefined, now: WidgetModel): string[] {
   const news: string[] = [];
-  if (before?.status === 'live' && now.status === 'reconnecting') news.push('Connection lost. Reconnecting.');
+  if (now.interrupted && !before?.interrupted) news.push('Sync interrupted, restarting.');
+  else if (before?.status === 'live' && now.status === 'reconnecting') news.push('Connection lost. Reconnecting.');
   if (before?.status === 'reconnecting' && now.status === 'live') news.push('Reconnected.');
   if (now.state === 'error' && before?.state !== 'error') news.push(errorText(now.error));
   const was = new Map(before?.runs.map((r) => [r.runId, r.status]));

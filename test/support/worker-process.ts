@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { defineConfig } from '../../src/index.js';
+import { createSluice, loadConfig, type Sluice } from '../../src/runtime/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -67,4 +69,18 @@ export async function stopAllWorkerProcesses(): Promise<void> {
       await exit;
     }),
   );
+}
+
+/** This process's own Sluice for the config its worker processes load, with the same environment. */
+export async function openSluiceFor(config: string, env: Record<string, string>): Promise<Sluice> {
+  Object.assign(process.env, env);
+  const loaded = await loadConfig(config);
+  return createSluice(defineConfig(loaded.config));
+}
+
+/** Ends a process test: worker processes, this process's Sluice, the prefix's keys. */
+export async function cleanUpProcesses(sluice: Sluice | undefined, prefix: string, deletePrefix: (prefix: string) => Promise<void>): Promise<void> {
+  await stopAllWorkerProcesses();
+  await sluice?.close();
+  await deletePrefix(prefix);
 }

@@ -32,7 +32,14 @@ export function registerStatus(program: Command): void {
       const sluice = await openSluice(options);
       try {
         if (options.follow) await followRuns(sluice, [options.user]);
-        else print(options, await sluice.status(options.user));
+        else {
+          const runs = await sluice.status(options.user);
+          print(options, runs);
+          // No runs at all may mean Redis lost everything: the state marker tells.
+          if (runs.length === 0 && !options.json && (await sluice.stateMarker()) === null) {
+            console.log('this Redis holds no Sluice state: nothing ran against it yet, or it lost its data (restarted empty, flushed)');
+          }
+        }
       } finally {
         await sluice.close();
       }

@@ -33,8 +33,12 @@ export function registerWorker(program: Command): void {
       });
       console.log(`sluice worker ready (pid ${process.pid}, pipelines: ${pipelines.length ? pipelines.join(', ') : 'all'})`);
       await stopped;
+      const handedBack = await worker.close();
+      if (handedBack > 0) console.log(`sluice worker: drain deadline passed, ${handedBack} unfinished job(s) handed back to the queue`);
       await sluice.close();
       await metrics?.close();
       console.log('sluice worker stopped');
+      // A step that ignored its abort signal may still hold timers: its job is already back in the queue.
+      process.exit(0);
     });
 }

@@ -7,17 +7,29 @@
 -- ARGV[6] next cursor or ''  ARGV[7] records discovered  ARGV[8] unchanged (304)  ARGV[9] failed items
 -- ARGV[10] total or ''  ARGV[11] watermark or ''  ARGV[12] now
 -- ARGV[13] '1' when the source is a full listing  ARGV[14] watermark order key (a number) or ''
--- ARGV[15] fork count  ARGV[16] bytes of the page's record data  ARGV[17..] failure lines
+-- ARGV[15] fork count  ARGV[16] bytes of the page's record data  ARGV[17] the forks' cursors (JSON array)
+-- ARGV[18..] failure lines
 -- Fork i of page P is the first page of its own chain: P .. 'f' .. i .. 'p0' (see chainPageId in jobs.ts).
--- Returns { outcome, snapshot, ordinal, sweep, bytes }: outcome 0 = run not running, 1 = recorded, 2 = recorded and run completed;
+-- Each registered page's cursor is kept in the pages hash (`cursor:<pageId>`), so a page whose job
+-- was lost can be queued again (the reconciler).
+-- Returns { outcome, snapshot, ordinal, sweep, bytes, done }: outcome 0 = run not running, 1 = recorded, 2 = recorded and run completed;
 -- ordinal = how many batches the run had before this page's (its batches are ordinal, ordinal+1, ...), kept on retries;
 -- sweep = 1 when the source's sweep shard is pending (the caller enqueues it; re-adding is a no-op);
--- bytes = the run's record data so far (counted once per page, like `discovered`), for runs.maxBytesPerRun.
+-- bytes = the run's record data so far (counted once per page, like `discovered`), for runs.maxBytesPerRun;
+-- done = the page's batches, next page and forks already done (a page read again): not to be queued again.
 -- @include run-snapshot
 -- @include finish-if-drained
 -- @include expire-run
 -- @include listing
-if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return { 0, runSnapshot(KEYS[1]), 0, 0, 0 } end
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return { 0, runSnapshot(KEYS[1]), 0, 0, 0, {} } end
+local alreadyDone = {}
+local function register(id)
+  if redis.call('SISMEMBER', KEYS[3], id) == 1 then
+    alreadyDone[#alreadyDone + 1] = id
+    return false
+  end
+  return true
+end
 local pageId, batches = ARGV[2], tonumber(ARGV[3])
 local previous = redis.call('HGET', KEYS[4], pageId)
 local ordinal
@@ -32,8 +44,8 @@ if not previous then
     redis.call('HINCRBY', KEYS[1], 'totalSum', tonumber(ARGV[10]))
     redis.call('HINCRBY', KEYS[1], 'totalKnown', 1)
   end
-  for i = 17, #ARGV do redis.call('LPUSH', KEYS[5], ARGV[i]) end
-  if #ARGV >= 17 then redis.call('LTRIM', KEYS[5], 0, 49) end
+  for i = 18, #ARGV do redis.call('LPUSH', KEYS[5], ARGV[i]) end
+  if #ARGV >= 18 then redis.call('LTRIM', KEYS[5], 0, 49) end
 else
   ordinal = tonumber(redis.call('HGET', KEYS[4], pageId .. ':ordinal') or '0')
   -- A retry read the page again and got fewer batches: forget the ones that will never come.
@@ -42,9 +54,13 @@ end
 redis.call('HSET', KEYS[4], pageId, batches)
 for i = 0, batches - 1 do
   local id = pageId .. 'b' .. i
-  if redis.call('SISMEMBER', KEYS[3], id) == 0 then redis.call('SADD', KEYS[2], id) end
+  if register(id) then redis.call('SADD', KEYS[2], id) end
 end
-if ARGV[4] ~= '' and redis.call('SISMEMBER', KEYS[3], ARGV[4]) == 0 then redis.call('SADD', KEYS[2], ARGV[4]) end
+if ARGV[4] ~= '' and register(ARGV[4]) then
+  redis.call('SADD', KEYS[2], ARGV[4])
+  redis.call('HSET', KEYS[4], 'cursor:' .. ARGV[4], ARGV[6])
+end
+local forkCursors = cjson.decode(ARGV[17])
 -- >>> forks: other cursors of this stream, each the first page of its own chain. Ids depend only
 -- on the fork's position, so a page read twice registers the same ones; a retry that got fewer
 -- forks forgets the rest. Each fork registered counts as an outstanding page of its source.
@@ -54,8 +70,9 @@ local previousForks = tonumber(redis.call('HGET', KEYS[4], pageId .. ':forks') o
 local counted = redis.call('HEXISTS', KEYS[1], 'open:' .. ARGV[5]) == 1
 for i = 0, forks - 1 do
   local id = pageId .. 'f' .. i .. 'p0'
-  if redis.call('SISMEMBER', KEYS[3], id) == 0 and redis.call('SADD', KEYS[2], id) == 1 and counted then
-    redis.call('HINCRBY', KEYS[1], 'open:' .. ARGV[5], 1)
+  if register(id) then
+    redis.call('HSET', KEYS[4], 'cursor:' .. id, forkCursors[i + 1] or '')
+    if redis.call('SADD', KEYS[2], id) == 1 and counted then redis.call('HINCRBY', KEYS[1], 'open:' .. ARGV[5], 1) end
   end
 end
 for i = forks, previousForks - 1 do
@@ -86,4 +103,4 @@ redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local sweep = redis.call('SISMEMBER', KEYS[2], ARGV[5] .. 'sweep')
 local finished = finishIfDrained(KEYS[1], KEYS[2], KEYS[6], KEYS[7], ARGV[1], ARGV[12])
 if finished == 1 then expireRun({ KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5] }) end
-return { 1 + finished, runSnapshot(KEYS[1]), ordinal, sweep, tonumber(redis.call('HGET', KEYS[1], 'bytes') or '0') }
+return { 1 + finished, runSnapshot(KEYS[1]), ordinal, sweep, tonumber(redis.call('HGET', KEYS[1], 'bytes') or '0'), alreadyDone }

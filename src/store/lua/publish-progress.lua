@@ -1,10 +1,25 @@
 -- Appends a progress event to a user's stream and, for run events, updates the user's snapshot.
 -- KEYS[1] events stream   KEYS[2] snapshot hash (runId -> run JSON, seq:runId -> seq)
+-- KEYS[3] the user's copy of the state marker (see src/store/epoch.ts)
 -- ARGV[1] runId  ARGV[2] seq (0 for item events)  ARGV[3] event JSON
 -- ARGV[4] run snapshot JSON, or '' for item events  ARGV[5] stream length bound
 -- ARGV[6] runs a user's snapshot keeps (the oldest finished ones go first)
--- Returns the stream id, or false when a newer state of the run was already published:
--- events from many workers can race, but a reader never sees a run's counts go backwards.
+-- ARGV[7] the state marker the publisher works under, or '' (no check)  ARGV[8] '1' for a run.started event
+-- Returns the stream id; false when a newer state of the run was already published (events from
+-- many workers can race, but a reader never sees a run's counts go backwards); 0 when the event
+-- belongs to state Redis no longer has: the user's progress was written under another marker, or
+-- is gone. A run.started event sets the user's marker; any other event must find its own, so a late
+-- event from before Redis lost its data never brings back a ghost run.
+if ARGV[7] ~= '' then
+  local marker = redis.call('GET', KEYS[3])
+  if ARGV[8] == '1' then
+    if marker ~= ARGV[7] then redis.call('SET', KEYS[3], ARGV[7]) end
+  elseif marker ~= ARGV[7] then
+    -- Progress written before markers existed has no marker but a snapshot: it is adopted.
+    if marker or redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+    redis.call('SET', KEYS[3], ARGV[7])
+  end
+end
 if ARGV[4] ~= '' then
   local last = tonumber(redis.call('HGET', KEYS[2], 'seq:' .. ARGV[1]) or '0')
   if last >= tonumber(ARGV[2]) then return false end
