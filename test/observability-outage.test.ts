@@ -58,6 +58,8 @@ describe('logs while Redis is unreachable', () => {
     await dropConnections(port, 20);
     redis = await startRedisServer([], port);
     await worker.waitForOutput(/Redis reachable again/);
+    // The server came back empty (no persistence): that is state loss, said once as well.
+    await worker.waitForOutput(/"code":"state_lost"/);
     expect(sample(await scrape(metricsUrl), 'sluice_redis_up')).toBe(1);
 
     const output = worker.output();
@@ -69,7 +71,8 @@ describe('logs while Redis is unreachable', () => {
     expect(json.find((line) => line.msg.includes('Redis unreachable'))).toMatchObject({ level: 'error', reason: expect.stringMatching(/ECONNREFUSED|ECONNRESET|closed/) });
     expect(json.find((line) => line.msg.includes('Redis reachable again'))!.downForMs).toBeGreaterThan(0);
     // Nothing else: no per-retry lines, no "Unhandled error event", no stack traces.
-    expect(json.filter((line) => line.level !== 'info' && !line.msg.includes('Redis unreachable'))).toEqual([]);
+    expect(json.filter((line) => line.msg.startsWith("Redis lost Sluice's state"))).toHaveLength(1);
+    expect(json.filter((line) => line.level !== 'info' && !line.msg.includes('Redis unreachable') && !line.msg.startsWith("Redis lost Sluice's state"))).toEqual([]);
     expect(output).not.toMatch(/Unhandled error event/);
     expect(output).not.toMatch(/^\s+at /m);
     expect(lines.filter((line) => !line.startsWith('{'))).toEqual([expect.stringMatching(/^sluice worker metrics at/), expect.stringMatching(/^sluice worker ready/)]);
