@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { KeyBuilder } from '../store/keys.js';
 import { runScript } from '../store/scripts.js';
 import { LimiterWaitError, RequestTooLargeError } from './errors.js';
-import type { Acquired, CallOutcome, LimiterOptions, LimitSpec, WaitReason } from './types.js';
+import type { Acquired, CallOutcome, Grant, LimiterOptions, LimitSpec, WaitReason } from './types.js';
 
 export interface Limiter {
   /**
@@ -18,8 +18,12 @@ export interface Limiter {
    * so the shard goes back to the queue instead of holding a worker slot. A rate wait reserves its
    * slot in the one script call and sleeps until it: no polling, no budget lost to late wake-ups.
    */
-  acquire(key: string, tokens: number, maxWaitMs: number, priority?: number): Promise<{ at: number }>;
-  /** Corrects the reservation with what was charged and feeds 429s, failures and learned limits back. */
+  acquire(key: string, tokens: number, maxWaitMs: number, priority?: number): Promise<Grant>;
+  /**
+   * Corrects the reservation with what was charged and feeds 429s, failures and learned limits back;
+   * with the grant and the provider's remaining/reset headers, draws the shared buckets down to what
+   * the provider really has left (someone else spends on the key) and learns a lower enforced limit.
+   */
   settle(key: string, reservedTokens: number, outcome: CallOutcome): Promise<void>;
   /** The limits a key is configured with. */
   limits(key: string): LimitSpec;
@@ -40,12 +44,14 @@ export function createLimiter(redis: Redis, keys: KeyBuilder, specs: Record<stri
   const tryAcquire = async (key: string, tokens: number, queued?: { priority: number; ticket: string }, aheadMs = 0): Promise<Acquired> => {
     const spec = limits(key);
     const waiters = keys.limiterWaiters(key);
-    const [status, value, reason] = await runScript<[number, number, string]>(redis, 'limiter-acquire', [keys.limiter(key), waiters.queue, waiters.expiry], [
+    const [status, value, reason, requests, grantedTokens] = await runScript<[number, number, string, number?, string?]>(redis, 'limiter-acquire', [keys.limiter(key), waiters.queue, waiters.expiry], [
       0, spec.rpm ?? 0, spec.tpm ?? 0, spec.rpd ?? 0, spec.tpd ?? 0, Math.max(0, Math.ceil(tokens)), burst, pace, cooldown,
       queued?.priority ?? 0, queued?.ticket ?? '', Math.max(0, Math.floor(aheadMs)),
     ]);
     if (status === -1) throw new RequestTooLargeError(key, tokens, value);
-    return status === 1 ? { granted: true, at: value, waitMs: Number(reason) || 0 } : { granted: false, waitMs: value, reason: reason as WaitReason };
+    return status === 1
+      ? { granted: true, at: value, waitMs: Number(reason) || 0, grant: { at: value, requests: requests ?? 0, tokens: Number(grantedTokens ?? 0) } }
+      : { granted: false, waitMs: value, reason: reason as WaitReason };
   };
 
   return {
@@ -63,7 +69,7 @@ export function createLimiter(redis: Redis, keys: KeyBuilder, specs: Record<stri
           // one counts against the provider's RPM), so the shard waits out the pause instead.
           const paused = (pausedUntil.get(key) ?? 0) - Date.now();
           if (paused > 0) throw new LimiterWaitError(key, paused, 'paused');
-          return { at: result.at };
+          return result.grant;
         }
         // A wait too long for the slot re-queues the shard. Its ticket stays registered until it
         // expires, so later batches make room for it meanwhile.
@@ -75,10 +81,13 @@ export function createLimiter(redis: Redis, keys: KeyBuilder, specs: Record<stri
     async settle(key, reservedTokens, outcome) {
       const spec = limits(key);
       const correction = outcome.chargedTokens === undefined ? 0 : outcome.chargedTokens - reservedTokens;
+      const left = outcome.remaining ?? {};
       if (outcome.kind === 'rate_limited') pausedUntil.set(key, Date.now() + (outcome.retryAfterMs ?? 1000));
       await runScript(redis, 'limiter-settle', [keys.limiter(key)], [
         0, correction, outcome.kind, Math.ceil(outcome.retryAfterMs ?? 1000),
         outcome.learned?.rpm ?? '', outcome.learned?.tpm ?? '', threshold, cooldown, maxCooldown, cut, spec.rpm ?? 0, spec.tpm ?? 0,
+        outcome.grant?.at ?? '', outcome.grant?.requests ?? 0, outcome.grant?.tokens ?? 0,
+        left.requests ?? '', left.resetRequestsMs ?? '', left.tokens ?? '', left.resetTokensMs ?? '', burst, pace,
       ]);
     },
   };

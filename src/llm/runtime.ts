@@ -74,14 +74,14 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
     // The SDK loads before budget is taken: a slot spent waiting on an import would send late,
     // bunched with the next slots, and a server that holds one second's share answers 429.
     await client(ref.provider);
-    await limiter.acquire(key, reserve, maxWait, ref.priority ?? 0);
+    const grant = await limiter.acquire(key, reserve, maxWait, ref.priority ?? 0);
     try {
       const { value, charged, headers } = await send();
-      await limiter.settle(key, reserve, { kind: 'ok', chargedTokens: charged, learned: learnedFrom(headers) });
+      await limiter.settle(key, reserve, { kind: 'ok', chargedTokens: charged, ...fromHeaders(headers), grant });
       return value;
     } catch (error) {
       // We cut the call (the run was cancelled): the provider did nothing wrong, its circuit stays as it is.
-      const outcome = ref.signal?.aborted ? { kind: 'none' as const } : outcomeOf(error);
+      const outcome: CallOutcome = ref.signal?.aborted ? { kind: 'none' } : { ...outcomeOf(error), grant };
       await limiter.settle(key, reserve, outcome);
       if (ref.signal?.aborted) throw ref.signal.reason;
       if (outcome.kind === 'rate_limited') throw new LimiterWaitError(key, outcome.retryAfterMs ?? 1000, 'paused');
@@ -146,10 +146,12 @@ function endUser(config: LlmProviderConfig, userId: string | undefined): { safet
 export const DEFAULT_LLM_TIMEOUT_MS = 60_000;
 const timeoutOf = (provider: LlmProviderConfig) => provider.timeoutMs ?? DEFAULT_LLM_TIMEOUT_MS;
 
-function learnedFrom(headers: Headers | undefined): CallOutcome['learned'] {
+/** The advertised limits and what is left, from any answer's x-ratelimit-* headers (a 429's or a 5xx's too). */
+function fromHeaders(headers: Headers | undefined): Pick<CallOutcome, 'learned' | 'remaining'> {
   const read = readRateLimitHeaders(headers);
-  if (read.limitRequests === undefined && read.limitTokens === undefined) return undefined;
-  return { rpm: read.limitRequests, tpm: read.limitTokens };
+  const learned = read.limitRequests === undefined && read.limitTokens === undefined ? undefined : { rpm: read.limitRequests, tpm: read.limitTokens };
+  const remaining = { requests: read.remainingRequests, resetRequestsMs: read.resetRequestsMs, tokens: read.remainingTokens, resetTokensMs: read.resetTokensMs };
+  return { ...(learned ? { learned } : {}), remaining };
 }
 
 // The SDK loads with the first request, only in processes whose steps call a model. Until then no
@@ -162,9 +164,9 @@ function outcomeOf(error: unknown): CallOutcome {
   if (isApiError(error)) {
     if (error.status === 429) {
       const read = readRateLimitHeaders(error.headers);
-      return { kind: 'rate_limited', retryAfterMs: read.retryAfterMs ?? 1000, learned: learnedFrom(error.headers) };
+      return { kind: 'rate_limited', retryAfterMs: read.retryAfterMs ?? 1000, ...fromHeaders(error.headers) };
     }
-    if (error.status === undefined || error.status >= 500) return { kind: 'failed' };
+    if (error.status === undefined || error.status >= 500) return { kind: 'failed', ...fromHeaders(error.headers) };
     return { kind: 'none' };
   }
   // Our own errors (a malformed answer) say nothing about the provider's health.
