@@ -21,7 +21,7 @@ local burst = tonumber(ARGV[7])
 local pace = tonumber(ARGV[8])
 local h = redis.call('HMGET', key, 'r', 't', 'ts', 'pausedUntil', 'learnedRpm', 'learnedTpm', 'circuitUntil',
   'failures', 'day', 'dayRequests', 'dayTokens', 'cutAt', 'ceilRpm', 'ceilTpm', 'probeUntil', 'probed',
-  'realRpm', 'realTpm', 'seqR', 'seqT')
+  'realRpm', 'realTpm', 'seqR', 'seqT', 'drawnAt')
 
 -- The limit in force is the smallest set: configured, advertised (ceil*), really enforced as the
 -- remaining/reset headers show it (real*), cut by 429s (learned*).
@@ -78,6 +78,13 @@ if circuitUntil > now then return { 0, circuitUntil - now, 'circuit' } end
 local priority = tonumber(ARGV[10])
 local ticket = ARGV[11]
 local ahead = tonumber(ARGV[12] or '0')
+-- Until a first answer has been read, the limits are only what the config says (the provider may
+-- enforce less): reserve a quarter second ahead at most, so a wrong guess costs few 429s.
+if not h[16] then ahead = math.min(ahead, 250) end
+-- While someone else spends on the key (the buckets were drawn down to the provider's headers in
+-- the last 10 s), slots reserved far ahead would go out at a pace the provider no longer has:
+-- reserve half a second ahead at most, so what the headers say takes effect within that.
+if now - tonumber(h[21] or '0') < 10000 then ahead = math.min(ahead, 500) end
 -- While a better-priority caller waits its turn, the others may reserve only a short way ahead, so
 -- the reserved horizon drains and the better one finds a slot when it comes back.
 local yielding = false

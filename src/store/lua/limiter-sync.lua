@@ -48,7 +48,8 @@ local function syncWithProvider(key, now, ARGV)
         local serverRate = tonumber(d.real or '') or (advertised > 0 and advertised or limit)
         local since = math.max(0, (tonumber(d.seq or '0') or 0) - (tonumber(d.granted) or 0))
         local outstanding = (reset - math.max(0, now - at)) * serverRate / 60000 + since
-        if cap - outstanding < level then
+        -- Within one burst is rounding and timing (the headers' milliseconds, a late timer), not another spender.
+        if cap - outstanding < level - cap then
           level = cap - outstanding
           drawn = true
         end
@@ -57,7 +58,7 @@ local function syncWithProvider(key, now, ARGV)
     end
   end
   if drawn then
-    local fields = { 'ts', math.max(ts, now) }
+    local fields = { 'ts', math.max(ts, now), 'drawnAt', now }
     for _, d in ipairs(dims) do
       if tonumber(d.level or '') then
         table.insert(fields, d.field)
