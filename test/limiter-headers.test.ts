@@ -33,6 +33,23 @@ describe('limiter: capacity learned from remaining/reset headers', () => {
     expect(paced.granted ? 0 : paced.waitMs).toBeLessThan(1000);
   });
 
+  it('reserves only a quarter second ahead until a first answer is read, then as far as asked', async () => {
+    const { limiter } = limiterFor({ rpm: 60 }); // one request a second
+    await limiter.tryAcquire('llm:m', 0);
+    expect(await limiter.tryAcquire('llm:m', 0, undefined, 2000)).toMatchObject({ granted: false, reason: 'rate' });
+    await limiter.settle('llm:m', 0, { kind: 'ok' });
+    expect(await limiter.tryAcquire('llm:m', 0, undefined, 2000)).toMatchObject({ granted: true });
+  });
+
+  it('reserves only half a second ahead while the buckets are being drawn down to what others leave', async () => {
+    const { limiter } = limiterFor({ rpm: 600 });
+    const grant = await limiter.acquire('llm:m', 0, 2000);
+    await limiter.settle('llm:m', 0, { kind: 'ok', grant, ...fromHeaders({ 'x-ratelimit-limit-requests': '600', 'x-ratelimit-remaining-requests': '585', 'x-ratelimit-reset-requests': '1.5s' }) });
+    // About 1.5 s to wait: within the 2 s asked, beyond the half second allowed.
+    const next = await limiter.tryAcquire('llm:m', 0, undefined, 2000);
+    expect(next).toMatchObject({ granted: false, reason: 'rate' });
+  });
+
   it('learns the limit really enforced when it is below the advertised one, and follows it back up', async () => {
     const { limiter, keys } = limiterFor({ rpm: 600, tpm: 150_000 });
     const grant = await limiter.acquire('llm:m', 250, 2000);

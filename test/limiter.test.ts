@@ -112,6 +112,8 @@ describe('distributed limiter', () => {
   it('while a better-priority caller waits its turn, the others reserve only a quarter as far ahead', async () => {
     const { limiter } = limiterFor({ rpm: 60 }, { pace: 1, burstSeconds: 1 }); // one request a second
     await limiter.tryAcquire('llm:m', 0);
+    // An answer was read: the key may be reserved far ahead.
+    await limiter.settle('llm:m', 0, { kind: 'ok' });
     // The newcomer would wait ~1 s; allowed only 500 ms ahead, it is refused and registers.
     expect(await limiter.tryAcquire('llm:m', 0, { priority: 1, ticket: 'newcomer' }, 500)).toMatchObject({ granted: false });
     // A backlog caller allowed 2 s ahead may now reserve only 500 ms ahead: refused too.
