@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { KeyBuilder } from '../store/keys.js';
 import { runScript } from '../store/scripts.js';
 import { LimiterWaitError, RequestTooLargeError } from './errors.js';
+import { AskGate } from './gate.js';
 import type { Acquired, CallOutcome, Grant, LimiterOptions, LimitSpec, WaitReason } from './types.js';
 
 export interface Limiter {
@@ -40,6 +41,13 @@ export function createLimiter(redis: Redis, keys: KeyBuilder, specs: Record<stri
   const limits = limitsByKey(specs);
   /** The last 429 pause this process saw, per key. */
   const pausedUntil = new Map<string, number>();
+  /** This process's callers of a key ask Redis one at a time (see AskGate). */
+  const gates = new Map<string, AskGate>();
+  const gateOf = (key: string) => {
+    let gate = gates.get(key);
+    if (!gate) gates.set(key, (gate = new AskGate()));
+    return gate;
+  };
 
   const tryAcquire = async (key: string, tokens: number, queued?: { priority: number; ticket: string }, aheadMs = 0): Promise<Acquired> => {
     const spec = limits(key);
@@ -60,9 +68,21 @@ export function createLimiter(redis: Redis, keys: KeyBuilder, specs: Record<stri
     async acquire(key, tokens, maxWaitMs, priority = 0) {
       const started = Date.now();
       const queued = priority > 0 ? { priority, ticket: randomUUID() } : undefined;
+      const gate = gateOf(key);
       for (;;) {
+        const turn = await gate.enter(priority, started + maxWaitMs);
+        // Another caller here was just told nothing is free for longer than this one may wait.
+        if (!('release' in turn)) throw new LimiterWaitError(key, turn.waitMs, (turn.reason as WaitReason | undefined) ?? 'rate');
         const waited = Date.now() - started;
-        const result = await tryAcquire(key, tokens, queued, maxWaitMs - waited);
+        let result: Acquired;
+        try {
+          result = await tryAcquire(key, tokens, queued, maxWaitMs - waited);
+        } catch (error) {
+          turn.release();
+          throw error;
+        }
+        if (result.granted) turn.release();
+        else turn.release(result.waitMs, result.reason);
         if (result.granted) {
           if (result.waitMs > 0) await sleep(result.waitMs);
           // A 429 seen here while this slot slept: sending now would meet another 429 (and each

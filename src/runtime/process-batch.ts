@@ -14,7 +14,7 @@ import { UsageMeter } from '../pipeline/llm.js';
 export async function processBatch(rt: RuntimeContext, data: BatchJobData, priority: number, signal?: AbortSignal): Promise<void> {
   const pipeline = rt.pipeline(data.pipelineId);
   const run = rt.keys.run(data.pipelineId, data.userId, data.runId);
-  const [status, done] = await rt.redis.multi().hget(run.state, 'status').sismember(run.done, data.batchId).exec() ?? [];
+  const [status, done] = await rt.redis.pipeline().hget(run.state, 'status').sismember(run.done, data.batchId).exec() ?? [];
   if (status?.[1] !== 'running' || done?.[1] === 1) return;
 
   const writer = pipeline.sink.open(rt.sinks.scope(data.pipelineId, data.userId));

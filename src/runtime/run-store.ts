@@ -48,9 +48,11 @@ export interface BatchCommit {
 
 /** Run state transitions, each one atomic Lua call over the run's keys. */
 export class RunStore {
+  /** `usageRedis` carries usage counts, on the LLM calls' connection: they go in one round trip with the call's settle. */
   constructor(
     private readonly redis: Redis,
     private readonly keys: KeyBuilder,
+    private readonly usageRedis: Redis = redis,
   ) {}
 
   async start(ref: RunRef, sourceCount: number, input: unknown, connectionId?: string): Promise<{ runId: string; created: boolean; pendingFirstPages: string[] }> {
@@ -144,7 +146,7 @@ export class RunStore {
   /** Adds LLM usage to a run when it is paid (add-usage.lua), apart from the batch's completion. */
   async addUsage(ref: RunRef, usage: Usage): Promise<void> {
     const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
-    await runScript(this.redis, 'add-usage', [run.state], [usage.promptTokens, usage.completionTokens, usage.costMicros, usage.calls, usage.cachedCalls]);
+    await runScript(this.usageRedis, 'add-usage', [run.state], [usage.promptTokens, usage.completionTokens, usage.costMicros, usage.calls, usage.cachedCalls]);
   }
 
   async fail(ref: RunRef, reason: string): Promise<{ changed: boolean; run: RunSnapshot }> {

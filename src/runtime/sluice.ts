@@ -105,7 +105,11 @@ export function createSluice(config: SluiceConfig): Sluice {
   const keys = createKeys(config.prefix ?? 'sluice');
   const pipelines = new Map(config.pipelines.map((p) => [p.id, p as Pipeline<unknown>]));
   const queues = createQueueRegistry(redis, keys.bullPrefix);
-  const runs = new RunStore(redis, keys);
+  // An LLM call's own Redis commands (cache read, limiter, then settle + usage + cache write) go on a
+  // connection of their own that sends whatever is asked in one event-loop turn as one pipeline:
+  // a batch's cache reads together, and a call's three closing commands in one round trip.
+  const llmRedis = redis.duplicate({ enableAutoPipelining: true });
+  const runs = new RunStore(redis, keys, llmRedis);
   const progress = new ProgressPublisher(redis, keys, {
     maxEvents: config.progress?.maxEvents ?? 1000,
     intervalMs: config.progress?.intervalMs ?? 250,
@@ -121,7 +125,7 @@ export function createSluice(config: SluiceConfig): Sluice {
     if (!found) throw new InvalidInputError(`Unknown pipeline "${id}". Known: ${[...pipelines.keys()].join(', ')}`);
     return found;
   };
-  const limiter = createLimiter(redis, keys, collectLimits(config.llm, config.limits), config.limiter);
+  const limiter = createLimiter(llmRedis, keys, collectLimits(config.llm, config.limits), config.limiter);
   const rt: RuntimeContext = {
     redis,
     keys,
@@ -129,7 +133,7 @@ export function createSluice(config: SluiceConfig): Sluice {
     progress,
     sinks: createSinkStore(redis, keys),
     limiter,
-    llm: createLlmRuntime(redis, keys, limiter, config.llm),
+    llm: createLlmRuntime(llmRedis, keys, limiter, config.llm),
     // No provider, no credentials: a shared token needs `credentials: shared(...)`.
     credentials: config.credentials ?? noCredentialsProvider,
     maxItemFailures: config.progress?.maxItemFailures ?? 100,
@@ -255,6 +259,7 @@ export function createSluice(config: SluiceConfig): Sluice {
       await progress.flush();
       await queues.close();
       blocking?.disconnect();
+      llmRedis.disconnect();
       redis.disconnect();
     },
   };
