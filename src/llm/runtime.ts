@@ -26,6 +26,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
   const providers = config.providers ?? { openai: {} };
   const maxWait = config.maxWaitInWorkerMs ?? 2000;
   const ttl = config.cacheTtlSeconds ?? 30 * 24 * 3600;
+  const inFlightNotice = config.inFlightNoticeMs ?? 5000;
   const clients = new Map<string, OpenAI>();
 
   const providerConfig = (name: string): LlmProviderConfig => {
@@ -68,13 +69,21 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
   }
 
   /** Runs one request under the limiter and turns the provider's answer into a limiter outcome. */
-  async function limited<T>(ref: ModelRef, reserve: number, send: () => Promise<{ value: T; charged: number; headers: Headers }>): Promise<T> {
-    const key = ref.limiterKey ?? `${ref.provider}:${ref.model}`;
+  async function limited<T>(ref: ModelRef, reserve: number, usage: UsageMeter, send: () => Promise<{ value: T; charged: number; headers: Headers }>): Promise<T> {
+    const key = limiterKeyOf(ref);
     ref.signal?.throwIfAborted();
     // The SDK loads before budget is taken: a slot spent waiting on an import would send late,
     // bunched with the next slots, and a server that holds one second's share answers 429.
     await client(ref.provider);
     const grant = await limiter.acquire(key, reserve, maxWait, ref.priority ?? 0);
+    // A call that takes long (a provider slow to answer, toward its deadline) shows in progress.
+    const slow = { on: key, since: Date.now(), deadline: Date.now() + timeoutOf(providerConfig(ref.provider)) };
+    let shown = false;
+    const notice = setTimeout(() => {
+      shown = true;
+      usage.slowCall(slow);
+    }, inFlightNotice);
+    notice.unref();
     try {
       const { value, charged, headers } = await send();
       await limiter.settle(key, reserve, { kind: 'ok', chargedTokens: charged, ...fromHeaders(headers), grant });
@@ -86,6 +95,9 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
       if (ref.signal?.aborted) throw ref.signal.reason;
       if (outcome.kind === 'rate_limited') throw new LimiterWaitError(key, outcome.retryAfterMs ?? 1000, 'paused');
       throw classify(ref, error, timeoutOf(providerConfig(ref.provider)));
+    } finally {
+      clearTimeout(notice);
+      if (shown) usage.slowCallEnded(slow);
     }
   }
 
@@ -95,7 +107,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
       return cached(`chat:${request.provider}:${request.cacheScope}`, payload, usage, async () => {
         const tokens = await loadTokenizer();
         const prompt = tokens.countChat(request.messages);
-        return limited(request, prompt + request.maxTokens, async () => {
+        return limited(request, prompt + request.maxTokens, usage, async () => {
           const { data, response } = await (await client(request.provider))
             .chat.completions.create({
               model: request.model,
@@ -111,7 +123,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
           if (typeof content !== 'string') throw new LlmRequestError(`${request.provider}:${request.model} answered without message content`);
           const promptTokens = data.usage?.prompt_tokens ?? prompt;
           const completionTokens = data.usage?.completion_tokens ?? tokens.count(content);
-          usage.add(promptTokens, completionTokens, costMicros(promptTokens, completionTokens, price(request)));
+          usage.add(promptTokens, completionTokens, costMicros(promptTokens, completionTokens, price(request)), limiterKeyOf(request));
           const chargesMax = (providerConfig(request.provider).rateLimitCharge ?? 'max_tokens') === 'max_tokens';
           return { value: content, charged: promptTokens + (chargesMax ? request.maxTokens : completionTokens), headers: response.headers };
         });
@@ -121,14 +133,14 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
       return cached(`embed:${request.provider}:${request.cacheScope}`, { model: request.model, inputs: request.inputs }, usage, async () => {
         const tokens = await loadTokenizer();
         const estimate = request.inputs.reduce((sum, text) => sum + tokens.count(text), 0);
-        return limited(request, estimate, async () => {
+        return limited(request, estimate, usage, async () => {
           const { data, response } = await (await client(request.provider)).embeddings.create({ model: request.model, input: request.inputs }, requestOptions(request)).withResponse();
           if (!Array.isArray(data.data) || data.data.length !== request.inputs.length) {
             throw new LlmRequestError(`${request.provider}:${request.model} returned ${data.data?.length ?? 0} embeddings for ${request.inputs.length} inputs`);
           }
           const vectors = [...data.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
           const promptTokens = data.usage?.prompt_tokens ?? estimate;
-          usage.add(promptTokens, 0, costMicros(promptTokens, 0, price(request)));
+          usage.add(promptTokens, 0, costMicros(promptTokens, 0, price(request)), limiterKeyOf(request));
           return { value: vectors, charged: promptTokens, headers: response.headers };
         });
       });
@@ -141,6 +153,9 @@ function endUser(config: LlmProviderConfig, userId: string | undefined): { safet
   if (!config.endUserId || !userId) return {};
   return { [config.endUserId]: createHash('sha256').update(userId).digest('hex').slice(0, 32) };
 }
+
+/** The budget a call draws from. */
+const limiterKeyOf = (ref: ModelRef) => ref.limiterKey ?? `${ref.provider}:${ref.model}`;
 
 /** Deadline of one provider request, in ms. */
 export const DEFAULT_LLM_TIMEOUT_MS = 60_000;

@@ -55,6 +55,16 @@ export interface Usage {
   cachedCalls: number;
 }
 
+/** The wait reason a run shows while one of its LLM calls is in flight for more than a few seconds. */
+export const LLM_CALL_IN_FLIGHT = 'llm call in flight';
+
+/** An LLM call still in flight: its limiter key, when it was sent and when it gives up (epoch ms). */
+export interface SlowCall {
+  on: string;
+  since: number;
+  deadline: number;
+}
+
 /**
  * Adds up the LLM usage of one batch. With `publish`, each paid call (and cache hit) is also
  * published the moment it happens, so a call paid by an attempt that is later re-queued or
@@ -64,14 +74,31 @@ export class UsageMeter {
   readonly usage: Usage = { promptTokens: 0, completionTokens: 0, costMicros: 0, calls: 0, cachedCalls: 0 };
   private readonly pending = new Set<Promise<unknown>>();
 
-  constructor(private readonly publish?: (delta: Usage) => Promise<unknown>) {}
+  /**
+   * `publish` gets each delta and the limiter key that answered (a paid call proves the provider is
+   * back: a wait on that key is over); `slowCalls` hears of a call still in flight after a few seconds, and of its end.
+   */
+  constructor(
+    private readonly publish?: (delta: Usage, answeredBy?: string) => Promise<unknown>,
+    private readonly slowCalls?: { shown(call: SlowCall): void; ended(call: SlowCall): void },
+  ) {}
 
-  add(promptTokens: number, completionTokens: number, costMicros: number): void {
+  add(promptTokens: number, completionTokens: number, costMicros: number, answeredBy?: string): void {
     this.usage.promptTokens += promptTokens;
     this.usage.completionTokens += completionTokens;
     this.usage.costMicros += costMicros;
     this.usage.calls += 1;
-    this.send({ promptTokens, completionTokens, costMicros, calls: 1, cachedCalls: 0 });
+    this.send({ promptTokens, completionTokens, costMicros, calls: 1, cachedCalls: 0 }, answeredBy);
+  }
+
+  /** A call on `on` sent at `since` (epoch ms) has not answered yet; it gives up at `deadline`. */
+  slowCall(call: SlowCall): void {
+    this.slowCalls?.shown(call);
+  }
+
+  /** A call `slowCall` told of has ended, answered or not. */
+  slowCallEnded(call: SlowCall): void {
+    this.slowCalls?.ended(call);
   }
 
   addCached(): void {
@@ -84,10 +111,10 @@ export class UsageMeter {
     await Promise.all([...this.pending]);
   }
 
-  private send(delta: Usage): void {
+  private send(delta: Usage, answeredBy?: string): void {
     if (!this.publish) return;
     // A lost publication costs an under-count, never the batch: it is not worth failing work over.
-    const sent = this.publish(delta).catch(() => undefined);
+    const sent = this.publish(delta, answeredBy).catch(() => undefined);
     this.pending.add(sent);
     void sent.finally(() => this.pending.delete(sent));
   }
