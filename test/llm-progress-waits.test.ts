@@ -61,7 +61,7 @@ describe('LLM waits in progress', () => {
         ended: (call) => ended.push(call),
       });
       // The call itself is under test: no cache hit, and budget always granted.
-      const redis = { get: async () => null, set: async () => 'OK' } as unknown as Redis;
+      const redis = { get: async () => null, mget: async (...keys: string[]) => keys.map(() => null), set: async () => 'OK' } as unknown as Redis;
       const limiter = { acquire: async () => ({ at: 0, requests: 0, tokens: 0 }), settle: async () => {} } as unknown as Limiter;
       const llm = createLlmRuntime(redis, createKeys('t-llm-waits'), limiter, {
         providers: { openai: { baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'k', timeoutMs: 30_000 } },

@@ -9,6 +9,7 @@ import type { KeyBuilder } from '../store/keys.js';
 import { stableStringify } from '../util/hash.js';
 import type { ChatRequest, EmbedRequest, LlmRuntime, ModelRef, UsageMeter } from '../pipeline/llm.js';
 import { loadTokenizer } from '../util/tokens.js';
+import { batchedGet } from './cache-reads.js';
 import { costMicros, DEFAULT_PRICES, type LlmConfig, type LlmProviderConfig } from './config.js';
 import { LlmAuthError, LlmRequestError, ProviderUnavailableError } from './errors.js';
 
@@ -28,6 +29,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
   const ttl = config.cacheTtlSeconds ?? 30 * 24 * 3600;
   const inFlightNotice = config.inFlightNoticeMs ?? 5000;
   const clients = new Map<string, OpenAI>();
+  const readCache = batchedGet(redis);
 
   const providerConfig = (name: string): LlmProviderConfig => {
     const found = providers[name];
@@ -57,7 +59,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
 
   async function cached<T>(scope: string, payload: unknown, usage: UsageMeter, call: () => Promise<T>, accept: (value: T) => boolean = () => true): Promise<T> {
     const key = keys.llmCache(createHash('sha256').update(scope).update('\0').update(stableStringify(payload)).digest('base64url'));
-    const hit = await redis.get(key);
+    const hit = await readCache(key);
     if (hit) {
       usage.addCached();
       return (JSON.parse(hit) as Cached<T>).value;
