@@ -57,21 +57,25 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
   const requestOptions = (ref: ModelRef) => ({ timeout: timeoutOf(providerConfig(ref.provider)), ...(ref.signal ? { signal: ref.signal } : {}) });
   const price = (ref: ModelRef) => providerConfig(ref.provider).prices?.[ref.model] ?? DEFAULT_PRICES[ref.model];
 
-  async function cached<T>(scope: string, payload: unknown, usage: UsageMeter, call: () => Promise<T>, accept: (value: T) => boolean = () => true): Promise<T> {
+  /** `call` gets `remember`, which caches a valid answer; it is sent with the call's settle, in one round trip. */
+  async function cached<T>(scope: string, payload: unknown, usage: UsageMeter, call: (remember: (value: T) => Promise<unknown>) => Promise<T>, accept: (value: T) => boolean = () => true): Promise<T> {
     const key = keys.llmCache(createHash('sha256').update(scope).update('\0').update(stableStringify(payload)).digest('base64url'));
     const hit = await readCache(key);
     if (hit) {
       usage.addCached();
       return (JSON.parse(hit) as Cached<T>).value;
     }
-    const value = await call();
-    if (!accept(value)) return value;
-    await redis.set(key, JSON.stringify({ value } satisfies Cached<T>), 'EX', ttl);
-    return value;
+    return call(async (value) => (accept(value) ? redis.set(key, JSON.stringify({ value } satisfies Cached<T>), 'EX', ttl) : undefined));
   }
 
   /** Runs one request under the limiter and turns the provider's answer into a limiter outcome. */
-  async function limited<T>(ref: ModelRef, reserve: number, usage: UsageMeter, send: () => Promise<{ value: T; charged: number; headers: Headers }>): Promise<T> {
+  async function limited<T>(
+    ref: ModelRef,
+    reserve: number,
+    usage: UsageMeter,
+    remember: (value: T) => Promise<unknown>,
+    send: () => Promise<{ value: T; charged: number; headers: Headers }>,
+  ): Promise<T> {
     const key = limiterKeyOf(ref);
     ref.signal?.throwIfAborted();
     // The SDK loads before budget is taken: a slot spent waiting on an import would send late,
@@ -86,10 +90,9 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
       usage.slowCall(slow);
     }, inFlightNotice);
     notice.unref();
+    let answer: { value: T; charged: number; headers: Headers };
     try {
-      const { value, charged, headers } = await send();
-      await limiter.settle(key, reserve, { kind: 'ok', chargedTokens: charged, ...fromHeaders(headers), grant });
-      return value;
+      answer = await send();
     } catch (error) {
       // We cut the call (the run was cancelled): the provider did nothing wrong, its circuit stays as it is.
       const outcome: CallOutcome = ref.signal?.aborted ? { kind: 'none' } : { ...outcomeOf(error), grant };
@@ -101,15 +104,18 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
       clearTimeout(notice);
       if (shown) usage.slowCallEnded(slow);
     }
+    // Asked in the same event-loop turn as the usage `send` published: one round trip for the three.
+    await Promise.all([limiter.settle(key, reserve, { kind: 'ok', chargedTokens: answer.charged, ...fromHeaders(answer.headers), grant }), remember(answer.value)]);
+    return answer.value;
   }
 
   return {
     async chat(request, usage) {
       const payload = { model: request.model, messages: request.messages, maxTokens: request.maxTokens, schema: request.jsonSchema, attempt: request.attempt ?? 0 };
-      return cached(`chat:${request.provider}:${request.cacheScope}`, payload, usage, async () => {
+      return cached(`chat:${request.provider}:${request.cacheScope}`, payload, usage, async (remember) => {
         const tokens = await loadTokenizer();
         const prompt = tokens.countChat(request.messages);
-        return limited(request, prompt + request.maxTokens, usage, async () => {
+        return limited(request, prompt + request.maxTokens, usage, remember, async () => {
           const { data, response } = await (await client(request.provider))
             .chat.completions.create({
               model: request.model,
@@ -132,10 +138,10 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
       }, request.accept);
     },
     async embed(request, usage) {
-      return cached(`embed:${request.provider}:${request.cacheScope}`, { model: request.model, inputs: request.inputs }, usage, async () => {
+      return cached(`embed:${request.provider}:${request.cacheScope}`, { model: request.model, inputs: request.inputs }, usage, async (remember) => {
         const tokens = await loadTokenizer();
         const estimate = request.inputs.reduce((sum, text) => sum + tokens.count(text), 0);
-        return limited(request, estimate, usage, async () => {
+        return limited(request, estimate, usage, remember, async () => {
           const { data, response } = await (await client(request.provider)).embeddings.create({ model: request.model, input: request.inputs }, requestOptions(request)).withResponse();
           if (!Array.isArray(data.data) || data.data.length !== request.inputs.length) {
             throw new LlmRequestError(`${request.provider}:${request.model} returned ${data.data?.length ?? 0} embeddings for ${request.inputs.length} inputs`);
