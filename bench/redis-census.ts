@@ -4,6 +4,7 @@
  * with other users of the server. Install before any connection sends.
  */
 import { Redis } from 'ioredis';
+import { scriptNameOf } from '../src/store/scripts.js';
 
 export interface RedisCensus {
   commands: number;
@@ -34,8 +35,10 @@ export function installRedisCensus(): () => RedisCensus {
   return () => census;
 }
 
-/** `evalsha:limiter`, `get:cache`, `bzpopmin:bull`: the command and the family of its first key. */
+/** `evalsha:limiter-acquire`, `get:cache`, `bzpopmin:bull`: a Sluice script by name, else the command and the family of its first key. */
 function kindOf(name: string, args: unknown[]): string {
+  const script = name === 'evalsha' ? scriptNameOf(String(args[0])) : undefined;
+  if (script) return `evalsha:${script}`;
   const key = String((name === 'evalsha' || name === 'eval' ? args[2] : args[0]) ?? '');
   const family = key.startsWith('{') ? 'bull'
     : key.includes(':limit:') ? 'limiter'

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { batchedGet } from '../src/llm/cache-reads.js';
+import { UsageMeter, type Usage } from '../src/pipeline/llm.js';
 
 describe('LLM cache reads', () => {
   it('reads asked for in one event-loop turn go to Redis as one MGET, each caller getting its own value', async () => {
@@ -19,5 +20,18 @@ describe('LLM cache reads', () => {
     const get = batchedGet(redis);
     const results = await Promise.allSettled([get('a'), get('b')]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+
+  it("a batch's cache hits counted together are published as one delta, written before flushed() resolves", async () => {
+    const published: Usage[] = [];
+    const meter = new UsageMeter(async (delta) => {
+      published.push(delta);
+    });
+    meter.addCached();
+    meter.addCached();
+    meter.addCached();
+    await meter.flushed();
+    expect(published).toEqual([{ promptTokens: 0, completionTokens: 0, costMicros: 0, calls: 0, cachedCalls: 3 }]);
+    expect(meter.usage.cachedCalls).toBe(3);
   });
 });

@@ -73,6 +73,7 @@ export interface SlowCall {
 export class UsageMeter {
   readonly usage: Usage = { promptTokens: 0, completionTokens: 0, costMicros: 0, calls: 0, cachedCalls: 0 };
   private readonly pending = new Set<Promise<unknown>>();
+  private cachedUnsent = 0;
 
   /**
    * `publish` gets each delta and the limiter key that answered (a paid call proves the provider is
@@ -103,11 +104,19 @@ export class UsageMeter {
 
   addCached(): void {
     this.usage.cachedCalls += 1;
-    this.send({ promptTokens: 0, completionTokens: 0, costMicros: 0, calls: 0, cachedCalls: 1 });
+    // A batch's cache hits arrive together (one MGET): they are published as one delta.
+    if (this.cachedUnsent++ > 0) return;
+    queueMicrotask(() => {
+      const cachedCalls = this.cachedUnsent;
+      this.cachedUnsent = 0;
+      this.send({ promptTokens: 0, completionTokens: 0, costMicros: 0, calls: 0, cachedCalls });
+    });
   }
 
   /** Resolves when every publication so far is written. */
   async flushed(): Promise<void> {
+    // Cache hits counted in this turn are published from a microtask queued before this one.
+    await Promise.resolve();
     await Promise.all([...this.pending]);
   }
 
