@@ -33,12 +33,14 @@ describe('limiter: capacity learned from remaining/reset headers', () => {
     expect(paced.granted ? 0 : paced.waitMs).toBeLessThan(1000);
   });
 
-  it('reserves only a quarter second ahead until a first answer is read, then as far as asked', async () => {
+  it('an LLM caller reserves only a quarter second ahead until a first answer is read, then as far as asked', async () => {
     const { limiter } = limiterFor({ rpm: 60 }); // one request a second
     await limiter.tryAcquire('llm:m', 0);
-    expect(await limiter.tryAcquire('llm:m', 0, undefined, 2000)).toMatchObject({ granted: false, reason: 'rate' });
-    await limiter.settle('llm:m', 0, { kind: 'ok' });
+    expect(await limiter.tryAcquire('llm:m', 0, undefined, 2000, true)).toMatchObject({ granted: false, reason: 'rate' });
+    // A source's budget, never settled, reserves as far as asked.
     expect(await limiter.tryAcquire('llm:m', 0, undefined, 2000)).toMatchObject({ granted: true });
+    await limiter.settle('llm:m', 0, { kind: 'ok' });
+    expect(await limiter.tryAcquire('llm:m', 0, undefined, 4000, true)).toMatchObject({ granted: true });
   });
 
   it('reserves only half a second ahead while the buckets are being drawn down to what others leave', async () => {

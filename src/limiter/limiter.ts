@@ -10,16 +10,17 @@ import type { Acquired, CallOutcome, Grant, LimiterOptions, LimitSpec, WaitReaso
 export interface Limiter {
   /**
    * One attempt to take a request and `tokens` from a key's budget, now or in a slot up to `aheadMs`
-   * later. With a `priority` (lower first), the caller queues under `ticket` and, while a live caller
+   * later. A caller that `settles` with the provider's answers reserves only a short way ahead until
+   * a first answer on the key has been read. With a `priority` (lower first), the caller queues under `ticket` and, while a live caller
    * with a better priority waits, reserves only a short way ahead (or, with no `aheadMs`, yields).
    */
-  tryAcquire(key: string, tokens: number, queued?: { priority: number; ticket: string }, aheadMs?: number): Promise<Acquired>;
+  tryAcquire(key: string, tokens: number, queued?: { priority: number; ticket: string }, aheadMs?: number, settles?: boolean): Promise<Acquired>;
   /**
    * Takes budget, waiting in-process only up to `maxWaitMs`; a longer wait throws LimiterWaitError
    * so the shard goes back to the queue instead of holding a worker slot. A rate wait reserves its
    * slot in the one script call and sleeps until it: no polling, no budget lost to late wake-ups.
    */
-  acquire(key: string, tokens: number, maxWaitMs: number, priority?: number): Promise<Grant>;
+  acquire(key: string, tokens: number, maxWaitMs: number, priority?: number, settles?: boolean): Promise<Grant>;
   /**
    * Corrects the reservation with what was charged and feeds 429s, failures and learned limits back;
    * with the grant and the provider's remaining/reset headers, draws the shared buckets down to what
@@ -49,12 +50,12 @@ export function createLimiter(redis: Redis, keys: KeyBuilder, specs: Record<stri
     return gate;
   };
 
-  const tryAcquire = async (key: string, tokens: number, queued?: { priority: number; ticket: string }, aheadMs = 0): Promise<Acquired> => {
+  const tryAcquire = async (key: string, tokens: number, queued?: { priority: number; ticket: string }, aheadMs = 0, settles = false): Promise<Acquired> => {
     const spec = limits(key);
     const waiters = keys.limiterWaiters(key);
     const [status, value, reason, requests, grantedTokens] = await runScript<[number, number, string, number?, string?]>(redis, 'limiter-acquire', [keys.limiter(key), waiters.queue, waiters.expiry], [
       0, spec.rpm ?? 0, spec.tpm ?? 0, spec.rpd ?? 0, spec.tpd ?? 0, Math.max(0, Math.ceil(tokens)), burst, pace, cooldown,
-      queued?.priority ?? 0, queued?.ticket ?? '', Math.max(0, Math.floor(aheadMs)),
+      queued?.priority ?? 0, queued?.ticket ?? '', Math.max(0, Math.floor(aheadMs)), settles ? 1 : 0,
     ]);
     if (status === -1) throw new RequestTooLargeError(key, tokens, value);
     return status === 1
@@ -65,7 +66,7 @@ export function createLimiter(redis: Redis, keys: KeyBuilder, specs: Record<stri
   return {
     tryAcquire,
     limits,
-    async acquire(key, tokens, maxWaitMs, priority = 0) {
+    async acquire(key, tokens, maxWaitMs, priority = 0, settles = false) {
       const started = Date.now();
       const queued = priority > 0 ? { priority, ticket: randomUUID() } : undefined;
       const gate = gateOf(key);
@@ -76,7 +77,7 @@ export function createLimiter(redis: Redis, keys: KeyBuilder, specs: Record<stri
         const waited = Date.now() - started;
         let result: Acquired;
         try {
-          result = await tryAcquire(key, tokens, queued, maxWaitMs - waited);
+          result = await tryAcquire(key, tokens, queued, maxWaitMs - waited, settles);
         } catch (error) {
           turn.release();
           throw error;

@@ -81,7 +81,7 @@ export function createLlmRuntime(redis: Redis, keys: KeyBuilder, limiter: Limite
     // The SDK loads before budget is taken: a slot spent waiting on an import would send late,
     // bunched with the next slots, and a server that holds one second's share answers 429.
     await client(ref.provider);
-    const grant = await limiter.acquire(key, reserve, maxWait, ref.priority ?? 0);
+    const grant = await limiter.acquire(key, reserve, maxWait, ref.priority ?? 0, true);
     // A call that takes long (a provider slow to answer, toward its deadline) shows in progress.
     const slow = { on: key, since: Date.now(), deadline: Date.now() + timeoutOf(providerConfig(ref.provider)) };
     let shown = false;

@@ -7,6 +7,7 @@
 -- ARGV[9] circuit cooldown (ms) for a half-open probe
 -- ARGV[10] priority (lower goes first; 0 = takes no part in priorities)  ARGV[11] ticket id
 -- ARGV[12] how far ahead (ms) a rate wait may be reserved (0: grant only now)
+-- ARGV[13] 1 when the caller settles with the provider's answers (an LLM call), else 0 (a source's budget)
 -- Returns { 1, slotTimeMs, waitMs, grantedRequests, grantedTokens } when granted: the caller sends at slotTimeMs
 -- (now, or up to ARGV[12] later, already paid for, so it sleeps once and never asks again); the running totals of
 -- grants (this one included) let settle tell which grants came after it; { 0, waitMs, reason } to wait (reason: rate, paused, circuit, day);
@@ -80,7 +81,7 @@ local ticket = ARGV[11]
 local ahead = tonumber(ARGV[12] or '0')
 -- Until a first answer has been read, the limits are only what the config says (the provider may
 -- enforce less): reserve a quarter second ahead at most, so a wrong guess costs few 429s.
-if not h[16] then ahead = math.min(ahead, 250) end
+if ARGV[13] == '1' and not h[16] then ahead = math.min(ahead, 250) end
 -- While someone else spends on the key (the buckets were drawn down to the provider's headers in
 -- the last 10 s), slots reserved far ahead would go out at a pace the provider no longer has:
 -- reserve half a second ahead at most, so what the headers say takes effect within that.
