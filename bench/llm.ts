@@ -5,8 +5,10 @@
  * prompts, so RPM and TPM bind together. Five cases, one after another, each with its own server
  * and keys: limits declared right; none declared; the server enforcing half of what its headers
  * claim; two deployments sharing one key; 5xx bursts. Prints quota used of what the server really
- * enforces, the 429 share, Redis commands per LLM request, tokens billed vs reported, and the
- * late user's first document. Asserts nothing.
+ * enforces, the 429 share (and how many came after the first 5 s), Redis commands and round trips
+ * per LLM request with their breakdown by script or command (counted in the workers by a census
+ * of ioredis sends, bench/redis-census.ts: no MONITOR), tokens billed vs reported, and the late
+ * user's first document. Asserts nothing.
  * Knobs: BENCH_USERS (6), BENCH_RECORDS (60), BENCH_WORKERS (4), BENCH_CASES (all: right,none,half,shared,5xx).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
