@@ -34,6 +34,12 @@ describe('LLM waits in progress', () => {
       expect(cleared?.waiting).toBeUndefined();
       expect(cleared?.usage?.promptTokens).toBe(20);
       expect(await redis.hget(keys.run('p', 'u', 'r1').state, 'waiting')).toBeNull();
+
+      // A call in flight is not ended by another call's answer, only by its own end.
+      await runs.setWaiting(ref, { on: 'openai:m', reason: LLM_CALL_IN_FLIGHT, untilMs: Date.now() + 60_000, sinceMs: Date.now() });
+      expect(await runs.addUsage(ref, usage, 'openai:m', LLM_CALL_IN_FLIGHT)).toBeUndefined();
+      expect((await runs.snapshot(ref)).waiting).toMatchObject({ reason: LLM_CALL_IN_FLIGHT, since: expect.any(String) });
+      expect((await runs.addUsage(ref, { ...usage, calls: 0, promptTokens: 0, completionTokens: 0 }, 'openai:m'))?.waiting).toBeUndefined();
     });
   });
 

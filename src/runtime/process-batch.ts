@@ -27,7 +27,7 @@ export async function processBatch(rt: RuntimeContext, data: BatchJobData, prior
   // A paid call ends a wait on its key at once; a call still in flight after a few seconds shows as one.
   const usage = new UsageMeter(
     async (delta, answeredBy) => {
-      const cleared = await rt.runs.addUsage(data, delta, answeredBy);
+      const cleared = await rt.runs.addUsage(data, delta, answeredBy, LLM_CALL_IN_FLIGHT);
       if (cleared) rt.progress.report(cleared);
     },
     slowCallsShown(rt, data),

@@ -146,12 +146,13 @@ export class RunStore {
   /** Adds LLM usage to a run when it is paid (add-usage.lua), apart from the batch's completion. */
   /**
    * Adds a paid call's (or a cache hit's) usage. With `answeredBy`, a wait the run shows on that
-   * limiter key ends: the new snapshot when one did.
+   * limiter key ends, unless its reason is `unlessReason` (a call in flight is not ended by another
+   * call's answer): the new snapshot when one did.
    */
-  async addUsage(ref: RunRef, usage: Usage, answeredBy = ''): Promise<RunSnapshot | undefined> {
+  async addUsage(ref: RunRef, usage: Usage, answeredBy = '', unlessReason = ''): Promise<RunSnapshot | undefined> {
     const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
     const [outcome, fields] = await runScript<[number, (string | null)[]?]>(this.usageRedis, 'add-usage', [run.state], [
-      usage.promptTokens, usage.completionTokens, usage.costMicros, usage.calls, usage.cachedCalls, answeredBy,
+      usage.promptTokens, usage.completionTokens, usage.costMicros, usage.calls, usage.cachedCalls, answeredBy, unlessReason,
     ]);
     return outcome === 2 && fields ? toSnapshot(ref.runId, fields) : undefined;
   }

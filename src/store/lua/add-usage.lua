@@ -4,7 +4,8 @@
 -- unavailable, its rate limit, a call in flight) is over at once, not when its `until` passes.
 -- KEYS[1] run state hash
 -- ARGV[1] prompt tokens  ARGV[2] completion tokens  ARGV[3] cost (micro USD)  ARGV[4] paid calls  ARGV[5] cached calls
--- ARGV[6] the limiter key that answered, or ''
+-- ARGV[6] the limiter key that answered, or ''  ARGV[7] the reason of a wait an answer does not end (a call in
+-- flight: another call's answer says nothing of it), or '' to end any wait on the key
 -- Returns { 1 } when added, { 2, snapshot... } when added and a wait was cleared, { 0 } when the run is gone
 -- (expired): no orphan hash is created.
 -- @include run-snapshot
@@ -15,7 +16,7 @@ for i, field in ipairs(fields) do
 end
 if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'status') == 'running' then
   local current = redis.call('HGET', KEYS[1], 'waiting')
-  if current and string.match(current, '"on":"([^"]*)"') == ARGV[6] then
+  if current and string.match(current, '"on":"([^"]*)"') == ARGV[6] and (ARGV[7] == '' or string.match(current, '"reason":"([^"]*)"') ~= ARGV[7]) then
     redis.call('HDEL', KEYS[1], 'waiting')
     redis.call('HINCRBY', KEYS[1], 'seq', 1)
     return { 2, runSnapshot(KEYS[1]) }
