@@ -58,6 +58,7 @@ describe('defineConfig validation', () => {
     { name: 'an unknown worker option', config: { pipelines: [pipelineA], worker: { concurency: 4 } }, line: '  - worker: Unrecognized key: "concurency"' },
     { name: 'worker concurrency 0', config: { pipelines: [pipelineA], worker: { concurrency: 0 } }, line: /^ {2}- worker\.concurrency: Too small/m },
     { name: 'a lock shorter than a second', config: { pipelines: [pipelineA], worker: { lockDurationMs: 10 } }, line: /^ {2}- worker\.lockDurationMs: Too small/m },
+    { name: 'an LLM in-flight notice under 100 ms', config: { pipelines: [pipelineA], llm: { inFlightNoticeMs: 10 } }, line: /^ {2}- llm\.inFlightNoticeMs: Too small/m },
     { name: 'an unknown progress option', config: { pipelines: [pipelineA], progress: { interval: 5 } }, line: '  - progress: Unrecognized key: "interval"' },
     { name: 'credentials that are not a function', config: { pipelines: [pipelineA], credentials: { token: 'x' } }, line: /^ {2}- credentials: expected a function/m },
     { name: 'an unknown top-level key', config: { pipelines: [pipelineA], redisUrl: 'redis://x' }, line: '  - (root): Unrecognized key: "redisUrl"' },
