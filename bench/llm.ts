@@ -5,13 +5,16 @@
  * prompts, so RPM and TPM bind together. Five cases, one after another, each with its own server
  * and keys: limits declared right; none declared; the server enforcing half of what its headers
  * claim; two deployments sharing one key; 5xx bursts. Prints quota used of what the server really
- * enforces, the 429 share, Redis commands per LLM request, tokens billed vs reported, and the
- * late user's first document. Asserts nothing.
+ * enforces, the 429 share (and how many came after the first 5 s), Redis commands and round trips
+ * per LLM request with their breakdown by script or command (counted in the workers by a census
+ * of ioredis sends, bench/redis-census.ts: no MONITOR), tokens billed vs reported, and the late
+ * user's first document. Asserts nothing.
  * Knobs: BENCH_USERS (6), BENCH_RECORDS (60), BENCH_WORKERS (4), BENCH_CASES (all: right,none,half,shared,5xx).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { deletePrefixAt } from './support.js';
+import type { RedisCensus } from './redis-census.js';
 import { createSluice, type Sluice } from '../src/runtime/index.js';
 import { startMockLlm, type MockLlm } from '../src/testing/index.js';
 import { llmBenchConfig, PIPELINE_ID, toEnv, type LlmScenario } from './llm-setup.js';
@@ -49,9 +52,14 @@ interface Result {
   requests: number;
   rateLimited: number;
   commandsPerCall: number;
+  tripsPerCall: number;
+  /** Commands per request by kind, largest first. */
+  breakdown: string;
   billed: number;
   reported: number;
   lateFirstDocS: number;
+  /** 429s after the first 5 s. */
+  lateRateLimited: number;
   failed: number;
 }
 
@@ -79,6 +87,9 @@ async function runCase(id: string, c: Case): Promise<Result> {
         }
       }, 250)
     : undefined;
+  // When the 429s came: a count every 250 ms, to tell the first seconds from the steady state.
+  const refusals: { at: number; total: number }[] = [];
+  const sampler = setInterval(() => refusals.push({ at: Date.now(), total: mock.stats().rateLimited }), 250);
   try {
     await Promise.all(workers.map((w) => w.ready));
     const started = Date.now();
@@ -102,7 +113,12 @@ async function runCase(id: string, c: Case): Promise<Result> {
     const requests = busy.reduce((sum, b) => sum + b.requests, 0);
     const tokens = busy.reduce((sum, b) => sum + b.tokens, 0);
     for (const w of workers) w.child.kill('SIGTERM');
-    const commands = (await Promise.all(workers.map((w) => w.commands))).reduce((a, b) => a + b, 0);
+    const census = await Promise.all(workers.map((w) => w.census));
+    const commands = census.reduce((a, b) => a + b.commands, 0);
+    const trips = census.reduce((a, b) => a + b.roundTrips, 0);
+    const byKind: Record<string, number> = {};
+    for (const c of census) for (const [kind, n] of Object.entries(c.byKind)) byKind[kind] = (byKind[kind] ?? 0) + n;
+    const perRequest = (n: number) => n / Math.max(1, stats.requests);
     const reported = finals.reduce((sum, r) => sum + (r.usage ? r.usage.promptTokens + r.usage.completionTokens : 0), 0);
     return {
       name: c.name,
@@ -111,14 +127,22 @@ async function runCase(id: string, c: Case): Promise<Result> {
       tpmShare: (tokens / span) * 60 / (TPM * c.share),
       requests: stats.requests,
       rateLimited: stats.rateLimited,
-      commandsPerCall: commands / Math.max(1, stats.requests),
+      commandsPerCall: perRequest(commands),
+      tripsPerCall: perRequest(trips),
+      breakdown: Object.entries(byKind)
+        .sort((a, b) => b[1] - a[1])
+        .filter(([, n]) => perRequest(n) >= 0.05)
+        .map(([kind, n]) => `${kind} ${perRequest(n).toFixed(2)}`)
+        .join(', '),
       billed: stats.promptTokens + stats.completionTokens,
       reported,
       lateFirstDocS: (lateFirst - lateStart) / 1000,
+      lateRateLimited: stats.rateLimited - (refusals.find((r) => r.at >= started + 5000)?.total ?? stats.rateLimited),
       failed: finals.reduce((sum, r) => sum + r.counts.failed, 0),
     };
   } finally {
     if (bursts) clearInterval(bursts);
+    clearInterval(sampler);
     for (const w of workers) w.child.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exited));
     await Promise.all(clients.map((s) => s.close()));
@@ -127,7 +151,9 @@ async function runCase(id: string, c: Case): Promise<Result> {
   }
 }
 
-function startWorker(s: LlmScenario): { child: ChildProcess; ready: Promise<void>; exited: Promise<unknown>; commands: Promise<number> } {
+const NO_CENSUS: RedisCensus = { commands: 0, roundTrips: 0, byKind: {} };
+
+function startWorker(s: LlmScenario): { child: ChildProcess; ready: Promise<void>; exited: Promise<unknown>; census: Promise<RedisCensus> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/llm-worker.ts'], { env: { ...process.env, ...toEnv(s) }, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = once(child, 'exit');
   let out = '';
@@ -136,8 +162,11 @@ function startWorker(s: LlmScenario): { child: ChildProcess; ready: Promise<void
     child.stdout!.on('data', () => out.includes('ready') && resolve());
     void exited.then(() => reject(new Error('worker exited early')));
   });
-  const commands = exited.then(() => Number(/redis-commands (\d+)/.exec(out)?.[1] ?? 0));
-  return { child, ready, exited, commands };
+  const census = exited.then(() => {
+    const line = /redis-census (.*)/.exec(out)?.[1];
+    return line ? (JSON.parse(line) as RedisCensus) : NO_CENSUS;
+  });
+  return { child, ready, exited, census };
 }
 
 /** Follows the users' snapshots until `processed` across them reaches `target`. */
@@ -171,8 +200,8 @@ async function finished(sluice: Sluice, userId: string, runId: string) {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const row = (r: Result) =>
-  `${r.name.padEnd(33)} ${pct(r.rpmShare).padStart(8)}  ${pct(r.tpmShare).padStart(8)}  ${String(r.requests).padStart(8)}  ${String(r.rateLimited).padStart(4)} (${pct(r.rateLimited / Math.max(1, r.requests)).padStart(5)})  ${r.commandsPerCall.toFixed(1).padStart(10)}  ${String(r.billed).padStart(8)}  ${String(r.reported).padStart(8)}  ${`${r.lateFirstDocS.toFixed(1)} s`.padStart(12)}  ${String(r.failed).padStart(6)}  ${r.seconds.toFixed(0)} s`;
-const header = 'case                              RPM used  TPM used  requests  429s (share)  redis/call  billed    reported  late 1st doc  failed  wall';
+  `${r.name.padEnd(33)} ${pct(r.rpmShare).padStart(8)}  ${pct(r.tpmShare).padStart(8)}  ${String(r.requests).padStart(8)}  ${String(r.rateLimited).padStart(4)} (${pct(r.rateLimited / Math.max(1, r.requests)).padStart(5)})  ${`${r.commandsPerCall.toFixed(1)} / ${r.tripsPerCall.toFixed(1)}`.padStart(11)}  ${String(r.billed).padStart(8)}  ${String(r.reported).padStart(8)}  ${`${r.lateFirstDocS.toFixed(1)} s`.padStart(12)}  ${String(r.failed).padStart(6)}  ${r.seconds.toFixed(0)} s`;
+const header = 'case                              RPM used  TPM used  requests  429s (share)  redis cmd/trip  billed    reported  late 1st doc  failed  wall';
 const chosen = (process.env.BENCH_CASES ?? Object.keys(CASES).join(',')).split(',');
 const results: Result[] = [];
 for (const id of chosen) {
@@ -182,12 +211,15 @@ for (const id of chosen) {
   results.push(result);
   // Each case as it ends, so a long run shows its figures as it goes.
   console.error(row(result));
+  console.error(`  429s after the first 5 s: ${result.lateRateLimited}; redis commands per request: ${result.breakdown}`);
 }
 
 console.log(`\nSluice LLM benchmark: npm run bench:llm  (BENCH_USERS=${USERS} BENCH_RECORDS=${RECORDS}, ${WORKERS} worker processes, concurrency 2)`);
 console.log(`faithful mock-llm advertising ${RPM} RPM, ${TPM.toLocaleString('en')} TPM, latency 100 ± 100 ms; cases one after another\n`);
 console.log(header);
 for (const r of results) console.log(row(r));
-console.log('\nused = of what the server enforces; redis/call = every Redis command the workers sent, per request to the server;');
+console.log('\nRedis commands per request, by command and key family (workers only):');
+for (const r of results) console.log(`  ${r.name}: ${r.breakdown}`);
+console.log('\nused = of what the server enforces; redis cmd/trip = every Redis command the workers sent, and their round trips (a pipeline is one), per request to the server;');
 console.log('goals: right/none >= 95% with 0 429s; half/shared >= 85% with < 2% 429s; reported within 1% of billed; late user first document within 5 s');
 process.exit(0);

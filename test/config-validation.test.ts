@@ -63,6 +63,7 @@ describe('defineConfig validation', () => {
     { name: 'a negative drain timeout', config: { pipelines: [pipelineA], worker: { drainTimeoutMs: -1 } }, line: /^ {2}- worker\.drainTimeoutMs: Too small/m },
     { name: 'a fractional reconcile interval', config: { pipelines: [pipelineA], worker: { reconcileIntervalMs: 1.5 } }, line: /^ {2}- worker\.reconcileIntervalMs: /m },
     { name: 'a no-progress timeout as text', config: { pipelines: [pipelineA], runs: { noProgressTimeoutMs: '30m' } }, line: /^ {2}- runs\.noProgressTimeoutMs: /m },
+    { name: 'an LLM in-flight notice under 100 ms', config: { pipelines: [pipelineA], llm: { inFlightNoticeMs: 10 } }, line: /^ {2}- llm\.inFlightNoticeMs: Too small/m },
     { name: 'an unknown progress option', config: { pipelines: [pipelineA], progress: { interval: 5 } }, line: '  - progress: Unrecognized key: "interval"' },
     { name: 'credentials that are not a function', config: { pipelines: [pipelineA], credentials: { token: 'x' } }, line: /^ {2}- credentials: expected a function/m },
     { name: 'an unknown top-level key', config: { pipelines: [pipelineA], redisUrl: 'redis://x' }, line: '  - (root): Unrecognized key: "redisUrl"' },

@@ -66,7 +66,7 @@ describe('adaptive limits', () => {
     // Paced at the learned rate (a few calls a minute), the run takes close to a minute by design.
   }, 180_000);
 
-  it('an outage opens the circuit; work waits, shows it in progress, and resumes when the provider recovers', async () => {
+  it('an outage opens the circuit; work waits, shows it in progress until the provider answers again, and resumes', async () => {
     mock = await startMockLlm({ outage: true });
     const s = twoWorkers(8, 3, 6000);
     const { runId } = await s.startRun('adapt', { userId: 'u2' });
@@ -82,6 +82,16 @@ describe('adaptive limits', () => {
     expect(waiting).toMatchObject({ on: 'openai:gpt-4o-mini', reason: 'provider unavailable' });
     const failedWhileOut = mock.stats().serverErrors;
     mock.setOptions({ outage: false });
+    // The wait ends with the provider's first answer, not when its cooldown runs out: the first
+    // event that shows a paid call shows no wait.
+    let firstPaid: RunSnapshot | undefined;
+    while (!firstPaid) {
+      for (const event of await s.events('u2', { after, blockMs: 1000 })) {
+        after = event.id;
+        if ('run' in event && (event.run.usage?.calls ?? 0) > 0) firstPaid ??= event.run;
+      }
+    }
+    expect(firstPaid.waiting).toBeUndefined();
     const run = await waitForRun(s, 'u2', runId);
     expect(run.status).toBe('completed');
     expect(run.counts).toMatchObject({ processed: 8, failed: 0 });

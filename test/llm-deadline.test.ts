@@ -8,7 +8,7 @@ import { createKeys } from '../src/store/keys.js';
 import { withSilentServer } from './support/silent-server.js';
 
 // The call itself is under test: no cache hit, and budget always granted.
-const redis = { get: async () => null, set: async () => 'OK' } as unknown as Redis;
+const redis = { get: async () => null, mget: async (...keys: string[]) => keys.map(() => null), set: async () => 'OK' } as unknown as Redis;
 const limiter = { acquire: async () => ({ at: 0 }), settle: async () => {} } as unknown as Limiter;
 const usage = { add: () => {}, addCached: () => {} } as unknown as UsageMeter;
 

@@ -14,8 +14,8 @@ import { sample } from './support/prometheus.js';
 const metricsOf = (limits = {}) => createPrometheusMetrics({ queues: () => [], redis: {} as Redis, pipelines: [], limits, redisUp: () => true });
 
 const fakeLimiter = (): Limiter => ({
-  tryAcquire: async () => ({ granted: true, at: 0, waitMs: 0 }),
-  acquire: async () => ({ at: 0 }),
+  tryAcquire: async () => ({ granted: true, at: 0, waitMs: 0, grant: { at: 0, requests: 1, tokens: 0 } }),
+  acquire: async () => ({ at: 0, requests: 1, tokens: 0 }),
   settle: async () => {},
   limits: () => ({}),
 });

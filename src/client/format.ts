@@ -17,9 +17,13 @@ export function formatCount(n: number): string {
 /**
  * "waiting: github rate limit until 14:05": what a run waits on, and until when in the reader's
  * local time (`timeZone` fixes it, for tests and servers). No time when the end is unknown or past.
+ * A wait with `since` counts up instead: "waiting: openai:gpt-4o-mini llm call in flight 7 s".
  */
-export function formatWaiting(waiting: { on: string; reason: string; until?: string }, now = Date.now(), timeZone?: string): string {
+export function formatWaiting(waiting: { on: string; reason: string; until?: string; since?: string }, now = Date.now(), timeZone?: string): string {
   const what = waiting.reason.startsWith(waiting.on) ? waiting.reason : `${waiting.on} ${waiting.reason}`;
+  // A wait that counts up (a call in flight): for how long so far.
+  const since = waiting.since ? Date.parse(waiting.since) : NaN;
+  if (Number.isFinite(since)) return `waiting: ${what} ${formatSpan(now - since)}`;
   const ends = waiting.until ? Date.parse(waiting.until) : NaN;
   if (!Number.isFinite(ends) || ends <= now) return `waiting: ${what}`;
   const time = new Date(ends).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false, ...(timeZone ? { timeZone } : {}) });

@@ -56,6 +56,7 @@ const configSchema = z
           .optional(),
         maxWaitInWorkerMs: z.int().min(0).max(60_000).optional(),
         cacheTtlSeconds: z.int().min(1).optional(),
+        inFlightNoticeMs: z.int().min(100).optional(),
       })
       .optional(),
     limits: z.record(z.string().min(1), limitSpec).optional(),

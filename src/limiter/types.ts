@@ -30,7 +30,18 @@ export type WaitReason = 'rate' | 'paused' | 'circuit' | 'day';
  * `at` is the Redis server's time of the granted slot: now, or up to the `aheadMs` asked for later,
  * in which case the caller sleeps `waitMs` and then sends (the budget is already taken).
  */
-export type Acquired = { granted: true; at: number; waitMs: number } | { granted: false; waitMs: number; reason: WaitReason };
+export type Acquired = { granted: true; at: number; waitMs: number; grant: Grant } | { granted: false; waitMs: number; reason: WaitReason };
+
+/**
+ * A granted slot: its time (Redis clock) and the running totals of requests and tokens granted up to
+ * and with it, so settling it can tell which grants came after (and could not be in the provider's
+ * headers yet).
+ */
+export interface Grant {
+  at: number;
+  requests: number;
+  tokens: number;
+}
 
 /** What a call's response taught us, for `settle`. */
 export interface CallOutcome {
@@ -41,4 +52,8 @@ export interface CallOutcome {
   retryAfterMs?: number;
   /** Limits read from the provider's headers. */
   learned?: { rpm?: number; tpm?: number };
+  /** What the provider's headers say is left (x-ratelimit-remaining-* and reset-*, reset in ms). */
+  remaining?: { requests?: number; resetRequestsMs?: number; tokens?: number; resetTokensMs?: number };
+  /** The slot the call was sent in, from `acquire`: with `remaining`, the buckets follow what the provider has left. */
+  grant?: Grant;
 }

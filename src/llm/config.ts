@@ -51,6 +51,8 @@ export interface LlmConfig {
   maxWaitInWorkerMs?: number;
   /** How long LLM results are cached by content. Default 30 days. */
   cacheTtlSeconds?: number;
+  /** A call still in flight after this long shows in its run's progress (`llm call in flight 7 s`). Default 5 s. */
+  inFlightNoticeMs?: number;
 }
 
 /** Limits by limiter key from every provider's per-model limits, plus the config's own `limits`. */

@@ -55,6 +55,16 @@ export interface Usage {
   cachedCalls: number;
 }
 
+/** The wait reason a run shows while one of its LLM calls is in flight for more than a few seconds. */
+export const LLM_CALL_IN_FLIGHT = 'llm call in flight';
+
+/** An LLM call still in flight: its limiter key, when it was sent and when it gives up (epoch ms). */
+export interface SlowCall {
+  on: string;
+  since: number;
+  deadline: number;
+}
+
 /**
  * Adds up the LLM usage of one batch. With `publish`, each paid call (and cache hit) is also
  * published the moment it happens, so a call paid by an attempt that is later re-queued or
@@ -63,31 +73,86 @@ export interface Usage {
 export class UsageMeter {
   readonly usage: Usage = { promptTokens: 0, completionTokens: 0, costMicros: 0, calls: 0, cachedCalls: 0 };
   private readonly pending = new Set<Promise<unknown>>();
+  private cachedUnsent = 0;
 
-  constructor(private readonly publish?: (delta: Usage) => Promise<unknown>) {}
+  /**
+   * `publish` gets each delta and the limiter key that answered (a paid call proves the provider is
+   * back: a wait on that key is over); `slowCalls` hears of a call still in flight after a few seconds, and of its end.
+   */
+  constructor(
+    private readonly publish?: (delta: Usage, answeredBy?: string) => Promise<unknown>,
+    private readonly slowCalls?: { shown(call: SlowCall): void; ended(call: SlowCall): void },
+  ) {}
 
-  add(promptTokens: number, completionTokens: number, costMicros: number): void {
+  add(promptTokens: number, completionTokens: number, costMicros: number, answeredBy?: string): void {
     this.usage.promptTokens += promptTokens;
     this.usage.completionTokens += completionTokens;
     this.usage.costMicros += costMicros;
     this.usage.calls += 1;
-    this.send({ promptTokens, completionTokens, costMicros, calls: 1, cachedCalls: 0 });
+    this.send({ promptTokens, completionTokens, costMicros, calls: 1, cachedCalls: 0 }, answeredBy);
+  }
+
+  /** A call on `on` sent at `since` (epoch ms) has not answered yet; it gives up at `deadline`. */
+  slowCall(call: SlowCall): void {
+    this.slowCalls?.shown(call);
+  }
+
+  /** A call `slowCall` told of has ended, answered or not. */
+  slowCallEnded(call: SlowCall): void {
+    this.slowCalls?.ended(call);
   }
 
   addCached(): void {
     this.usage.cachedCalls += 1;
-    this.send({ promptTokens: 0, completionTokens: 0, costMicros: 0, calls: 0, cachedCalls: 1 });
+    // A batch's cache hits arrive together (one MGET): they are published as one delta.
+    if (this.cachedUnsent++ > 0) return;
+    queueMicrotask(() => {
+      const cachedCalls = this.cachedUnsent;
+      this.cachedUnsent = 0;
+      this.send({ promptTokens: 0, completionTokens: 0, costMicros: 0, calls: 0, cachedCalls });
+    });
   }
 
   /** Resolves when every publication so far is written. */
   async flushed(): Promise<void> {
+    // Cache hits counted in this turn are published from a microtask queued before this one.
+    await Promise.resolve();
     await Promise.all([...this.pending]);
   }
 
-  private send(delta: Usage): void {
+  /**
+   * A meter for one call: it passes each paid call, cache hit and slow-call notice on to this meter
+   * at once (so this one's accounting, publication and `flushed` are unchanged) and tells `tap` too.
+   */
+  forCall(tap: (delta: Usage) => void): UsageMeter {
+    const batch = this;
+    return new (class CallMeter extends UsageMeter {
+      override add(promptTokens: number, completionTokens: number, costMicros: number, answeredBy?: string): void {
+        super.add(promptTokens, completionTokens, costMicros, answeredBy);
+        batch.add(promptTokens, completionTokens, costMicros, answeredBy);
+        tap({ promptTokens, completionTokens, costMicros, calls: 1, cachedCalls: 0 });
+      }
+      override addCached(): void {
+        super.addCached();
+        batch.addCached();
+        tap({ promptTokens: 0, completionTokens: 0, costMicros: 0, calls: 0, cachedCalls: 1 });
+      }
+      override slowCall(call: SlowCall): void {
+        batch.slowCall(call);
+      }
+      override slowCallEnded(call: SlowCall): void {
+        batch.slowCallEnded(call);
+      }
+      override flushed(): Promise<void> {
+        return batch.flushed();
+      }
+    })();
+  }
+
+  private send(delta: Usage, answeredBy?: string): void {
     if (!this.publish) return;
     // A lost publication costs an under-count, never the batch: it is not worth failing work over.
-    const sent = this.publish(delta).catch(() => undefined);
+    const sent = this.publish(delta, answeredBy).catch(() => undefined);
     this.pending.add(sent);
     void sent.finally(() => this.pending.delete(sent));
   }

@@ -50,7 +50,8 @@ export interface RunSnapshot {
    * Set while the run's work waits on a source's rate limit, an LLM budget, a provider outage or a
    * quota: `on` the source or limiter key, `until` (ISO) when the wait should end.
    */
-  waiting?: { on: string; reason: string; until: string };
+  /** What the run waits on, until when; `since` for a wait that counts up (a call in flight). */
+  waiting?: { on: string; reason: string; until: string; since?: string };
   /** Increases with every change of the run; events never go backwards. */
   seq: number;
 }

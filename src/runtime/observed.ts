@@ -2,7 +2,7 @@ import { isSluiceError } from '../errors/index.js';
 import { LimiterWaitError } from '../limiter/errors.js';
 import { configuredKey, type Limiter } from '../limiter/limiter.js';
 import type { LimitSpec } from '../limiter/types.js';
-import { UsageMeter, type LlmRuntime, type ModelRef } from '../pipeline/llm.js';
+import type { LlmRuntime, ModelRef, UsageMeter } from '../pipeline/llm.js';
 import type { RuntimeMetrics } from './metrics.js';
 import { inSpan } from './tracing.js';
 
@@ -15,10 +15,10 @@ export function observedLimiter(limiter: Limiter, specs: Record<string, LimitSpe
   const label = (key: string) => configured(key) ?? key;
   return {
     ...limiter,
-    async acquire(key, tokens, maxWaitMs, priority) {
+    async acquire(key, tokens, maxWaitMs, priority, settles) {
       const started = Date.now();
       try {
-        const granted = await limiter.acquire(key, tokens, maxWaitMs, priority);
+        const granted = await limiter.acquire(key, tokens, maxWaitMs, priority, settles);
         metrics.limiterGranted(label(key), tokens, Date.now() - started);
         return granted;
       } catch (error) {
@@ -37,12 +37,7 @@ export function observedLimiter(limiter: Limiter, specs: Record<string, LimitSpe
 export function observedLlm(llm: LlmRuntime, metrics: RuntimeMetrics): LlmRuntime {
   // Each call gets a meter of its own that passes every paid call (or cache hit) on to the
   // batch's meter as it happens, so the batch's accounting is unchanged.
-  const relay = (ref: ModelRef, usage: UsageMeter) =>
-    new UsageMeter(async (delta) => {
-      metrics.llmUsage(ref.provider, ref.model, delta);
-      if (delta.calls > 0) usage.add(delta.promptTokens, delta.completionTokens, delta.costMicros);
-      if (delta.cachedCalls > 0) usage.addCached();
-    });
+  const relay = (ref: ModelRef, usage: UsageMeter) => usage.forCall((delta) => metrics.llmUsage(ref.provider, ref.model, delta));
   const attributes = (ref: ModelRef) => ({ 'sluice.llm.provider': ref.provider, 'sluice.llm.model': ref.model });
   return {
     chat: (request, usage) => inSpan('sluice.llm.chat', attributes(request), () => llm.chat(request, relay(request, usage))),

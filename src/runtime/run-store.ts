@@ -48,9 +48,11 @@ export interface BatchCommit {
 
 /** Run state transitions, each one atomic Lua call over the run's keys. */
 export class RunStore {
+  /** `usageRedis` carries usage counts, on the LLM calls' connection: they go in one round trip with the call's settle. */
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: KeyBuilder,
+    private readonly usageRedis: RedisClient = redis,
   ) {}
 
   async start(ref: RunRef, sourceCount: number, input: unknown, connectionId?: string): Promise<{ runId: string; created: boolean; pendingFirstPages: string[] }> {
@@ -159,9 +161,17 @@ export class RunStore {
   }
 
   /** Adds LLM usage to a run when it is paid (add-usage.lua), apart from the batch's completion. */
-  async addUsage(ref: RunRef, usage: Usage): Promise<void> {
+  /**
+   * Adds a paid call's (or a cache hit's) usage. With `answeredBy`, a wait the run shows on that
+   * limiter key ends, unless its reason is `unlessReason` (a call in flight is not ended by another
+   * call's answer): the new snapshot when one did.
+   */
+  async addUsage(ref: RunRef, usage: Usage, answeredBy = '', unlessReason = ''): Promise<RunSnapshot | undefined> {
     const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
-    await runScript(this.redis, 'add-usage', [run.state], [usage.promptTokens, usage.completionTokens, usage.costMicros, usage.calls, usage.cachedCalls]);
+    const [outcome, fields] = await runScript<[number, (string | null)[]?]>(this.usageRedis, 'add-usage', [run.state], [
+      usage.promptTokens, usage.completionTokens, usage.costMicros, usage.calls, usage.cachedCalls, answeredBy, unlessReason,
+    ]);
+    return outcome === 2 && fields ? toSnapshot(ref.runId, fields) : undefined;
   }
 
   async fail(ref: RunRef, reason: string): Promise<{ changed: boolean; run: RunSnapshot }> {
@@ -195,10 +205,13 @@ export class RunStore {
     return (await this.redis.get(this.keys.activeRun(pipelineId, userId))) ?? undefined;
   }
 
-  /** Marks a run as waiting on a provider (an open circuit, a 429 pause), for progress readers. */
-  async setWaiting(ref: RunRef, waiting: { on: string; reason: string; untilMs: number }): Promise<RunSnapshot | undefined> {
+  /** Marks a run as waiting on a provider (an open circuit, a 429 pause, a call in flight since `sinceMs`), for progress readers. */
+  async setWaiting(ref: RunRef, waiting: { on: string; reason: string; untilMs: number; sinceMs?: number }): Promise<RunSnapshot | undefined> {
     const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
-    const value = JSON.stringify({ on: waiting.on, reason: waiting.reason, until: new Date(waiting.untilMs).toISOString() });
+    const value = JSON.stringify({
+      on: waiting.on, reason: waiting.reason, until: new Date(waiting.untilMs).toISOString(),
+      ...(waiting.sinceMs === undefined ? {} : { since: new Date(waiting.sinceMs).toISOString() }),
+    });
     const [changed, fields] = await runScript<[number, (string | null)[]]>(this.redis, 'set-waiting', [run.state], [value, now()]);
     return changed ? toSnapshot(ref.runId, fields) : undefined;
   }

@@ -21,7 +21,7 @@ import { newRunId, parseUserId } from '../store/ids.js';
 import { addJobs, jobOptions, pageId } from './jobs.js';
 import { StateEpoch, type StateLoss } from '../store/epoch.js';
 import { createKeys } from '../store/keys.js';
-import { answersPing, createRedis, DEFAULT_REDIS_URL, duplicateRedis, type RedisClient } from '../store/redis.js';
+import { answersPing, createRedis, DEFAULT_REDIS_URL, duplicateRedis, isCluster, type RedisClient } from '../store/redis.js';
 import { redactRedisUrl } from '../store/redis-url.js';
 import { RedisHealth } from '../store/redis-health.js';
 import { createLogger, type Logger } from './logger.js';
@@ -149,7 +149,11 @@ export function createSluice(config: SluiceConfig, options: SluiceOptions = {}):
     limits,
     redisUp: () => health.up,
   });
-  const runs = new RunStore(redis, keys);
+  // An LLM call's own Redis commands (cache read, limiter, then settle + usage + cache write) go on a
+  // connection of their own that sends whatever is asked in one event-loop turn as one pipeline:
+  // a batch's cache reads together, and a call's three closing commands in one round trip.
+  const llmRedis = isCluster(redis) ? redis.duplicate(undefined, { enableAutoPipelining: true }) : redis.duplicate({ enableAutoPipelining: true });
+  const runs = new RunStore(redis, keys, llmRedis);
   const epoch = new StateEpoch(redis, keys.epoch);
   const progress = new ProgressPublisher(redis, keys, {
     epoch,
@@ -167,7 +171,7 @@ export function createSluice(config: SluiceConfig, options: SluiceOptions = {}):
     if (!found) throw new InvalidInputError(`Unknown pipeline "${id}". Known: ${[...pipelines.keys()].join(', ')}`);
     return found;
   };
-  const limiter = observedLimiter(createLimiter(redis, keys, limits, config.limiter), limits, prometheus.metrics);
+  const limiter = observedLimiter(createLimiter(llmRedis, keys, limits, config.limiter), limits, prometheus.metrics);
   const rt: RuntimeContext = {
     redis,
     keys,
@@ -175,7 +179,7 @@ export function createSluice(config: SluiceConfig, options: SluiceOptions = {}):
     progress,
     sinks: createSinkStore(redis, keys),
     limiter,
-    llm: observedLlm(createLlmRuntime(redis, keys, limiter, config.llm), prometheus.metrics),
+    llm: observedLlm(createLlmRuntime(llmRedis, keys, limiter, config.llm), prometheus.metrics),
     metrics: prometheus.metrics,
     log,
     health,
@@ -329,6 +333,7 @@ export function createSluice(config: SluiceConfig, options: SluiceOptions = {}):
       await progress.flush();
       await queues.close();
       blocking?.disconnect();
+      llmRedis.disconnect();
       redis.disconnect();
     },
     get admin() {

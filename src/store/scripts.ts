@@ -5,6 +5,12 @@ import type { RedisClient } from './redis.js';
 /** Lua files live in src/lua; `-- @include name` pulls in a shared snippet from the same folder. */
 const scripts = new Map<string, { source: string; sha: string }>();
 
+/** The name of a script loaded in this process, by its SHA (for counting Redis calls by script). */
+export function scriptNameOf(sha: string): string | undefined {
+  for (const [name, script] of scripts) if (script.sha === sha) return name;
+  return undefined;
+}
+
 function load(name: string): { source: string; sha: string } {
   let script = scripts.get(name);
   if (!script) {

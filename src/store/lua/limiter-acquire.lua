@@ -7,8 +7,10 @@
 -- ARGV[9] circuit cooldown (ms) for a half-open probe
 -- ARGV[10] priority (lower goes first; 0 = takes no part in priorities)  ARGV[11] ticket id
 -- ARGV[12] how far ahead (ms) a rate wait may be reserved (0: grant only now)
--- Returns { 1, slotTimeMs, waitMs } when granted: the caller sends at slotTimeMs (now, or up to ARGV[12] later,
--- already paid for, so it sleeps once and never asks again); { 0, waitMs, reason } to wait (reason: rate, paused, circuit, day);
+-- ARGV[13] 1 when the caller settles with the provider's answers (an LLM call), else 0 (a source's budget)
+-- Returns { 1, slotTimeMs, waitMs, grantedRequests, grantedTokens } when granted: the caller sends at slotTimeMs
+-- (now, or up to ARGV[12] later, already paid for, so it sleeps once and never asks again); the running totals of
+-- grants (this one included) let settle tell which grants came after it; { 0, waitMs, reason } to wait (reason: rate, paused, circuit, day);
 -- { -1, limit, 'too_large' } when the request can never fit the per-minute token budget.
 -- Buckets refill continuously (per millisecond), so work is paced per second, not in per-minute bursts.
 -- Effective limits are the configured ones, lowered by what the provider's headers or 429s taught us.
@@ -19,9 +21,11 @@ local want = tonumber(ARGV[6])
 local burst = tonumber(ARGV[7])
 local pace = tonumber(ARGV[8])
 local h = redis.call('HMGET', key, 'r', 't', 'ts', 'pausedUntil', 'learnedRpm', 'learnedTpm', 'circuitUntil',
-  'failures', 'day', 'dayRequests', 'dayTokens', 'cutAt', 'ceilRpm', 'ceilTpm', 'probeUntil', 'probed')
+  'failures', 'day', 'dayRequests', 'dayTokens', 'cutAt', 'ceilRpm', 'ceilTpm', 'probeUntil', 'probed',
+  'realRpm', 'realTpm', 'seqR', 'seqT', 'drawnAt')
 
--- The limit in force is the smallest set: configured, advertised (ceil*), cut by 429s (learned*).
+-- The limit in force is the smallest set: configured, advertised (ceil*), really enforced as the
+-- remaining/reset headers show it (real*), cut by 429s (learned*).
 -- @include smallest-limit
 local effective = smallestLimit
 
@@ -30,11 +34,11 @@ local effective = smallestLimit
 -- capacity really available, that follows it when it grows again.
 local cutAt = tonumber(h[12] or '0')
 if cutAt > 0 and now - cutAt >= 5000 then
-  local function recover(field, index, configured, ceil)
+  local function recover(field, index, configured, ceil, real)
     local learned = tonumber(h[index] or '0')
     if learned <= 0 then return end
     local raised = learned * 1.05
-    local top = effective(configured, ceil)
+    local top = effective(configured, ceil, real)
     if top > 0 and raised >= top then
       redis.call('HDEL', key, field)
       h[index] = false
@@ -43,13 +47,13 @@ if cutAt > 0 and now - cutAt >= 5000 then
       h[index] = tostring(raised)
     end
   end
-  recover('learnedRpm', 5, ARGV[2], h[13])
-  recover('learnedTpm', 6, ARGV[3], h[14])
+  recover('learnedRpm', 5, ARGV[2], h[13], h[17])
+  recover('learnedTpm', 6, ARGV[3], h[14], h[18])
   redis.call('HSET', key, 'cutAt', now)
 end
 
-local fullTpm = effective(ARGV[3], h[6], h[14])
-local rpm = effective(ARGV[2], h[5], h[13]) * pace
+local fullTpm = effective(ARGV[3], h[6], h[14], h[18])
+local rpm = effective(ARGV[2], h[5], h[13], h[17]) * pace
 local tpm = fullTpm * pace
 if fullTpm > 0 and want > fullTpm then return { -1, math.floor(fullTpm), 'too_large' } end
 
@@ -60,7 +64,7 @@ if rpm == 0 and fullTpm == 0 and tonumber(ARGV[2]) == 0 and tonumber(ARGV[3]) ==
   if probeUntil > now then return { 0, math.min(probeUntil - now, 200), 'rate' } end
   redis.call('HSET', key, 'probeUntil', now + 10000)
   redis.call('PEXPIRE', key, 86400000)
-  return { 1, now, '0' }
+  return { 1, now, '0', tonumber(h[19] or '0'), h[20] or '0' }
 end
 
 local pausedUntil = tonumber(h[4] or '0')
@@ -75,6 +79,13 @@ if circuitUntil > now then return { 0, circuitUntil - now, 'circuit' } end
 local priority = tonumber(ARGV[10])
 local ticket = ARGV[11]
 local ahead = tonumber(ARGV[12] or '0')
+-- Until a first answer has been read, the limits are only what the config says (the provider may
+-- enforce less): reserve a quarter second ahead at most, so a wrong guess costs few 429s.
+if ARGV[13] == '1' and not h[16] then ahead = math.min(ahead, 250) end
+-- While someone else spends on the key (the buckets were drawn down to the provider's headers in
+-- the last 10 s), slots reserved far ahead would go out at a pace the provider no longer has:
+-- reserve half a second ahead at most, so what the headers say takes effect within that.
+if now - tonumber(h[21] or '0') < 10000 then ahead = math.min(ahead, 500) end
 -- While a better-priority caller waits its turn, the others may reserve only a short way ahead, so
 -- the reserved horizon drains and the better one finds a slot when it comes back.
 local yielding = false
@@ -150,10 +161,13 @@ if failures > 0 and circuitUntil > 0 then
 end
 if rpm > 0 then r = r - 1 end
 if tpm > 0 then t = t - want end
-redis.call('HSET', key, 'r', r, 't', t, 'ts', now, 'day', day, 'dayRequests', dayRequests + 1, 'dayTokens', dayTokens + want)
+local seqR = tonumber(h[19] or '0') + 1
+local seqT = tonumber(h[20] or '0') + want
+redis.call('HSET', key, 'r', r, 't', t, 'ts', now, 'day', day, 'dayRequests', dayRequests + 1, 'dayTokens', dayTokens + want,
+  'seqR', seqR, 'seqT', seqT)
 redis.call('PEXPIRE', key, 86400000)
 if priority > 0 then
   redis.call('ZREM', KEYS[2], ticket)
   redis.call('HDEL', KEYS[3], ticket)
 end
-return { 1, now + wait, tostring(wait) }
+return { 1, now + wait, tostring(wait), seqR, tostring(seqT) }

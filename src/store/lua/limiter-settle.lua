@@ -6,6 +6,10 @@
 -- ARGV[4] pause ms (rate_limited)  ARGV[5] learned rpm or ''  ARGV[6] learned tpm or ''
 -- ARGV[7] circuit threshold (consecutive failures)  ARGV[8] base cooldown ms  ARGV[9] max cooldown ms
 -- ARGV[10] cut factor for a 429 that taught no limits (e.g. 0.8)  ARGV[11] configured rpm  ARGV[12] configured tpm
+-- ARGV[13] the call's slot time (ms, Redis clock) or ''  ARGV[14] requests granted up to and with it  ARGV[15] tokens granted so
+-- ARGV[16] x-ratelimit-remaining-requests or ''  ARGV[17] x-ratelimit-reset-requests (ms) or ''
+-- ARGV[18] x-ratelimit-remaining-tokens or ''  ARGV[19] x-ratelimit-reset-tokens (ms) or ''
+-- ARGV[20] burst seconds  ARGV[21] pacing factor
 -- Returns { circuit open until (ms, 0 if closed), consecutive failures }.
 local key = KEYS[1]
 -- @include smallest-limit
@@ -26,6 +30,10 @@ if ARGV[6] ~= '' then redis.call('HSET', key, 'ceilTpm', ARGV[6]) end
 redis.call('HDEL', key, 'probeUntil')
 if outcome == 'ok' or ARGV[5] ~= '' or ARGV[6] ~= '' then redis.call('HSET', key, 'probed', 1) end
 
+-- The remaining/reset headers say what the provider really has left, whoever spent it.
+-- @include limiter-sync
+local usable = syncWithProvider(key, now, ARGV)
+
 if outcome == 'ok' then
   redis.call('HSET', key, 'failures', 0, 'circuitUntil', 0)
   return { 0, 0 }
@@ -39,10 +47,14 @@ if outcome == 'rate_limited' then
   -- Slots already reserved ahead stay owed (a bucket in debt is not forgiven).
   local b = redis.call('HMGET', key, 'r', 't')
   redis.call('HSET', key, 'r', math.min(0, tonumber(b[1] or '0')), 't', math.min(0, tonumber(b[2] or '0')), 'ts', untilMs)
-  -- Whatever the headers say, a 429 means less is available than we aim for: cut fast, at most
-  -- once a second (a burst of 429s is one signal); it grows back slowly (limiter-acquire.lua).
-  local h = redis.call('HMGET', key, 'learnedRpm', 'learnedTpm', 'ceilRpm', 'ceilTpm', 'cutAt')
-  if now - tonumber(h[5] or '0') >= 1000 then
+  -- A 429 whose remaining/reset headers were read has already drawn the buckets down to what the
+  -- provider has left. Without them, or when 429s repeat within 10 s (the headers are not enough),
+  -- less is available than we aim for: cut fast, at most once a second (a burst of 429s is one
+  -- signal); it grows back slowly (limiter-acquire.lua).
+  local h = redis.call('HMGET', key, 'learnedRpm', 'learnedTpm', 'ceilRpm', 'ceilTpm', 'cutAt', 'last429')
+  redis.call('HSET', key, 'last429', now)
+  local repeated = now - tonumber(h[6] or '0') < 10000
+  if (not usable or repeated) and now - tonumber(h[5] or '0') >= 1000 then
     local cut = tonumber(ARGV[10])
     local rpm = smallestLimit(h[1], h[3], ARGV[11])
     local tpm = smallestLimit(h[2], h[4], ARGV[12])
