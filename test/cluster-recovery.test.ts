@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineConfig, definePipeline, type RunEvent } from '../src/index.js';
@@ -88,6 +88,27 @@ describe('Redis Cluster: recovery', () => {
     // The worker's log was read (its run line is there), and no line speaks of a cluster error.
     expect(lines.some((line) => line.includes(runId) && line.includes('run completed'))).toBe(true);
     expect(lines.filter((line) => CLUSTER_ERROR.test(line))).toEqual([]);
+  });
+
+  it('a job failed in the queue outside Sluice\'s handler fails its run with that reason, found by the reconciler on a cluster', async () => {
+    const prefix = uniquePrefix('cl-failed-out');
+    const pipelines = [
+      definePipeline({ id: 'idle', queue: 'elsewhere', source: synthetic.records({ count: 10, pageSize: 10 }) }),
+      definePipeline({ id: 'served', queue: 'served', source: synthetic.records({ count: 1, pageSize: 1 }) }),
+    ];
+    const sluice = createSluice(defineConfig({ prefix, redis: cluster().url, pipelines, worker: { reconcileIntervalMs: 100 } }));
+    cleanups.push(() => sluice.close());
+    const user = await userAwayFrom(prefix, 'idle');
+    const { runId } = await sluice.startRun('idle', { userId: user });
+    // A BullMQ consumer outside Sluice takes the page job and fails it: no Sluice handler runs.
+    const raw = new Worker('elsewhere', null, { connection: clusterClient(), prefix: `{${prefix}}`, autorun: false });
+    cleanups.push(() => raw.close());
+    const job = await raw.getNextJob('b-token');
+    await job!.moveToFailed(new UnrecoverableError('taken by a foreign consumer'), 'b-token');
+    sluice.startWorker({ pipelines: ['served'] });
+    const done = await waitForRun(sluice, user, runId);
+    expect(done.status).toBe('failed');
+    expect(done.error).toBe("shard s0p0 failed in the queue, outside Sluice's handler: taken by a foreign consumer");
   });
 
   it('the state marker: its key deleted on the cluster, onStateLost fires once and a worker process says so in one line', async () => {
