@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defineConfig, definePipeline, type RunEvent } from '../src/index.js';
 import { createSluice, type Sluice } from '../src/runtime/index.js';
 import { deletePrefix, REDIS_URL, uniquePrefix, withStore } from './support/redis.js';
+import { gatedPipeline } from './support/gated-pipeline.js';
 import { synthetic } from './support/synthetic.js';
 import { until, waitForRun } from './support/wait.js';
 
@@ -35,22 +36,8 @@ function idleAndServed(idleQueue: string) {
 describe('run reconciler', () => {
   it('pending shards whose jobs were deleted (pages and batches) are queued again and the run completes', async () => {
     prefix = uniquePrefix('reconcile');
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let blocked!: () => void;
-    const stepBlocked = new Promise<void>((resolve) => (blocked = resolve));
-    const pipeline = definePipeline({
-      id: 'heal',
-      source: synthetic.records({ count: 60, pageSize: 20 }),
-      sharding: { batchSize: 10 },
-      // The first batch's steps wait for the test: the only worker slot is taken while jobs are deleted.
-      steps: (records) =>
-        records.map(async (r) => {
-          blocked();
-          await gate;
-          return r;
-        }),
-    });
+    // The first batch's steps wait for the test: the only worker slot is taken while jobs are deleted.
+    const { pipeline, stepBlocked, release } = gatedPipeline();
     sluice = createSluice(defineConfig({ prefix, pipelines: [pipeline], worker: { concurrency: 1, reconcileIntervalMs: 100 }, progress: { intervalMs: 20 } }));
     sluice.startWorker();
     const { runId } = await sluice.startRun('heal', { userId: 'rita' });
