@@ -21,6 +21,9 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const PREFIX = 'sluice-demo';
 const USERS = ['alice', 'bob', 'carol'];
 const OUTPUT = join(ROOT, '.sluice', 'demo');
+// The board is the demo's output: structured logs only for warnings and errors, unless asked.
+process.env.SLUICE_LOG_LEVEL ||= 'warn';
+
 const MOCK_RPM = 5_000;
 const MOCK_TPM = 1_200_000;
 /** The Gmail user: sluice.config.ts gives the fake's refresh token to this user only. */
