@@ -36,6 +36,7 @@ local usable = syncWithProvider(key, now, ARGV)
 
 if outcome == 'ok' then
   redis.call('HSET', key, 'failures', 0, 'circuitUntil', 0)
+  redis.call('HDEL', key, 'halfOpen', 'openedAtSeq')
   return { 0, 0 }
 end
 if outcome == 'rate_limited' then
@@ -65,10 +66,16 @@ if outcome == 'rate_limited' then
   return { 0, 0 }
 end
 if outcome == 'failed' then
+  -- Once open, only a failed probe doubles the cooldown: a call granted before the circuit opened
+  -- (in flight, or its slot reserved ahead) failing too says nothing new about the provider.
+  local c = redis.call('HMGET', key, 'openedAtSeq', 'circuitUntil', 'failures')
+  local seq = tonumber(ARGV[14]) or 0
+  if c[1] and seq > 0 and seq <= tonumber(c[1]) then return { tonumber(c[2] or '0'), tonumber(c[3] or '0') } end
   local failures = redis.call('HINCRBY', key, 'failures', 1)
   if failures >= tonumber(ARGV[7]) then
     local cooldown = math.min(tonumber(ARGV[9]), tonumber(ARGV[8]) * 2 ^ (failures - tonumber(ARGV[7])))
-    redis.call('HSET', key, 'circuitUntil', now + cooldown)
+    redis.call('HSET', key, 'circuitUntil', now + cooldown, 'openedAtSeq', redis.call('HGET', key, 'seqR') or 0)
+    redis.call('HDEL', key, 'halfOpen')
     return { now + cooldown, failures }
   end
   return { 0, failures }
