@@ -43,6 +43,25 @@ describe('LLM waits in progress', () => {
     });
   });
 
+  it('a wait learned before the provider answered on its key is not shown after that answer', async () => {
+    const prefix = uniquePrefix('llm-waits');
+    prefixes.push(prefix);
+    await withStore(prefix, async ({ redis, keys }) => {
+      const runs = new RunStore(redis, keys);
+      const ref = { pipelineId: 'p', userId: 'u', runId: 'r1' };
+      await redis.hset(keys.run('p', 'u', 'r1').state, 'status', 'running', 'pipeline', 'p', 'user', 'u');
+      // A shard was refused while the circuit's probe was out; the probe's paid answer lands before its wait is recorded.
+      const seenAtMs = Date.now() - 1;
+      await runs.addUsage(ref, { promptTokens: 10, completionTokens: 5, costMicros: 0, calls: 1, cachedCalls: 0 }, 'openai:m');
+      const wait = { on: 'openai:m', reason: 'provider unavailable', untilMs: Date.now() + 60_000 };
+      expect(await runs.setWaiting(ref, { ...wait, seenAtMs })).toBeUndefined();
+      expect((await runs.snapshot(ref)).waiting).toBeUndefined();
+      // Another key's wait, and a wait learned after the answer, still show.
+      expect((await runs.setWaiting(ref, { ...wait, on: 'other:m', seenAtMs }))?.waiting?.on).toBe('other:m');
+      expect((await runs.setWaiting(ref, { ...wait, seenAtMs: Date.now() + 1 }))?.waiting?.on).toBe('openai:m');
+    });
+  });
+
   it('a call in flight longer than the notice shows as a wait that counts up, ended when it answers', async () => {
     let release: (() => void) | undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
