@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Acquired, Limiter } from '../src/limiter/index.js';
 import { limiterHarness } from './support/limiter.js';
+import { until } from './support/wait.js';
 
 const harness = limiterHarness('limiter-circuit');
 const { limiterFor } = harness;
@@ -59,5 +60,21 @@ describe('limiter circuit against outages in time', () => {
     await limiter.settle(KEY, 0, { kind: 'ok', grant: grantOf(await limiter.tryAcquire(KEY, 0)) });
     for (let i = 0; i < 2; i++) await limiter.settle(KEY, 0, { kind: 'failed', grant: grantOf(await limiter.tryAcquire(KEY, 0)) });
     expect(await circuitWait(limiter)).toBeLessThanOrEqual(10_000);
+  });
+
+  it('a slot reserved before the circuit opened is not sent: the shard waits out the cooldown instead', async () => {
+    // One request a second: the second and third callers reserve slots 1 s and 2 s ahead, and sleep.
+    const { limiter, keys } = limiterFor({ rpm: 60 }, { ...OPTIONS, pace: 1, burstSeconds: 1 });
+    const sent = await limiter.acquire(KEY, 0, 5000);
+    await limiter.settle(KEY, 0, { kind: 'ok', grant: sent });
+    const reserved = [limiter.acquire(KEY, 0, 5000), limiter.acquire(KEY, 0, 5000)];
+    const outcomes = Promise.allSettled(reserved);
+    await until(() => harness.redis().hget(keys.limiter(KEY), 'seqR'), (granted) => granted === '3', 'both slots reserved');
+    // Two failures open the circuit while they sleep.
+    for (let i = 0; i < 2; i++) await limiter.settle(KEY, 0, { kind: 'failed', grant: sent });
+    for (const outcome of await outcomes) {
+      expect(outcome.status).toBe('rejected');
+      expect(outcome.status === 'rejected' && outcome.reason).toMatchObject({ name: 'LimiterWaitError', reason: 'circuit' });
+    }
   });
 });
