@@ -73,6 +73,8 @@ interface Result {
   /** Seconds of the busy span, and how many of them the server was out. */
   span: number;
   outageSeconds: number;
+  /** Requests admitted each second of the busy span, `x` marking a second the server was out (outage case). */
+  timeline: string;
 }
 
 async function runCase(id: string, c: Case): Promise<Result> {
@@ -164,6 +166,7 @@ async function runCase(id: string, c: Case): Promise<Result> {
       serverErrors: stats.serverErrors,
       span,
       outageSeconds,
+      timeline: c.outages ? timelineOf(busy.map((b) => b.second), busy.map((b) => b.requests), outages, mockStart) : '',
     };
   } finally {
     if (outageTimer) clearInterval(outageTimer);
@@ -174,6 +177,15 @@ async function runCase(id: string, c: Case): Promise<Result> {
     await mock.close();
     for (const s of deployments) await deletePrefixAt(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', s.prefix);
   }
+}
+
+/** `12 11 x3 x0 0 0 10 ...`: a second that overlapped an outage is prefixed `x`. */
+function timelineOf(seconds: number[], requests: number[], outages: { from: number; to: number }[], mockStart: number): string {
+  const out = (second: number) => outages.some((o) => o.from < (second + 1) * 1000 && (o.to < 0 ? performance.now() - mockStart : o.to) > second * 1000);
+  const bySecond = new Map(seconds.map((second, i) => [second, requests[i]!]));
+  if (seconds.length === 0) return '';
+  const all = Array.from({ length: Math.max(...seconds) - Math.min(...seconds) + 1 }, (_, i) => Math.min(...seconds) + i);
+  return all.map((second) => `${out(second) ? 'x' : ''}${bySecond.get(second) ?? 0}`).join(' ');
 }
 
 const NO_CENSUS: RedisCensus = { commands: 0, roundTrips: 0, byKind: {} };
@@ -242,7 +254,7 @@ for (const id of chosen) {
   // Each case as it ends, so a long run shows its figures as it goes.
   console.error(row(result));
   console.error(`  429s after the first 5 s: ${result.lateRateLimited}; redis commands per request: ${result.breakdown}`);
-  if (result.outageSeconds > 0) console.error(`  ${outageLine(result)}`);
+  if (result.outageSeconds > 0) console.error(`  ${outageLine(result)}\n  requests per second (x: server out): ${result.timeline}`);
 }
 
 console.log(`\nSluice LLM benchmark: npm run bench:llm  (BENCH_USERS=${USERS} BENCH_RECORDS=${RECORDS}, ${WORKERS} worker processes, concurrency 2)`);
