@@ -15,14 +15,19 @@ afterEach(async () => {
   await Promise.all(prefixes.splice(0).map((p) => deletePrefix(p)));
 });
 
+/** A running run `p/u/r1` in its own store, and the RunStore over it. */
+async function withRunningRun(test: (store: { redis: Redis; keys: ReturnType<typeof createKeys>; runs: RunStore; ref: { pipelineId: string; userId: string; runId: string } }) => Promise<void>) {
+  const prefix = uniquePrefix('llm-waits');
+  prefixes.push(prefix);
+  await withStore(prefix, async ({ redis, keys }) => {
+    await redis.hset(keys.run('p', 'u', 'r1').state, 'status', 'running', 'pipeline', 'p', 'user', 'u');
+    await test({ redis, keys, runs: new RunStore(redis, keys), ref: { pipelineId: 'p', userId: 'u', runId: 'r1' } });
+  });
+}
+
 describe('LLM waits in progress', () => {
   it('a wait on a provider ends as soon as a call on its key is answered, not when its time runs out', async () => {
-    const prefix = uniquePrefix('llm-waits');
-    prefixes.push(prefix);
-    await withStore(prefix, async ({ redis, keys }) => {
-      const runs = new RunStore(redis, keys);
-      const ref = { pipelineId: 'p', userId: 'u', runId: 'r1' };
-      await redis.hset(keys.run('p', 'u', 'r1').state, 'status', 'running', 'pipeline', 'p', 'user', 'u');
+    await withRunningRun(async ({ redis, keys, runs, ref }) => {
       await runs.setWaiting(ref, { on: 'openai:m', reason: 'provider unavailable', untilMs: Date.now() + 60_000 });
       const usage = { promptTokens: 10, completionTokens: 5, costMicros: 0, calls: 1, cachedCalls: 0 };
 
@@ -40,6 +45,20 @@ describe('LLM waits in progress', () => {
       expect(await runs.addUsage(ref, usage, 'openai:m', LLM_CALL_IN_FLIGHT)).toBeUndefined();
       expect((await runs.snapshot(ref)).waiting).toMatchObject({ reason: LLM_CALL_IN_FLIGHT, since: expect.any(String) });
       expect((await runs.addUsage(ref, { ...usage, calls: 0, promptTokens: 0, completionTokens: 0 }, 'openai:m'))?.waiting).toBeUndefined();
+    });
+  });
+
+  it('a wait learned before the provider answered on its key is not shown after that answer', async () => {
+    await withRunningRun(async ({ runs, ref }) => {
+      // A shard was refused while the circuit's probe was out; the probe's paid answer lands before its wait is recorded.
+      const seenAtMs = Date.now() - 1;
+      await runs.addUsage(ref, { promptTokens: 10, completionTokens: 5, costMicros: 0, calls: 1, cachedCalls: 0 }, 'openai:m');
+      const wait = { on: 'openai:m', reason: 'provider unavailable', untilMs: Date.now() + 60_000 };
+      expect(await runs.setWaiting(ref, { ...wait, seenAtMs })).toBeUndefined();
+      expect((await runs.snapshot(ref)).waiting).toBeUndefined();
+      // Another key's wait, and a wait learned after the answer, still show.
+      expect((await runs.setWaiting(ref, { ...wait, on: 'other:m', seenAtMs }))?.waiting?.on).toBe('other:m');
+      expect((await runs.setWaiting(ref, { ...wait, seenAtMs: Date.now() + 1 }))?.waiting?.on).toBe('openai:m');
     });
   });
 

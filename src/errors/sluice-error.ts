@@ -13,6 +13,8 @@ export interface WaitInfo {
   /** The budget or provider waited on, e.g. `openai:gpt-4o-mini`. */
   on: string;
   reason: string;
+  /** When the wait was learned (epoch ms): a paid answer on `on` after it means the wait is already over. */
+  seenAt?: number;
 }
 
 /**

@@ -24,7 +24,7 @@ export class LimiterWaitError extends SluiceError {
   ) {
     super(`${key}: waiting ${Math.ceil(waitMs)} ms (${reason === 'circuit' ? 'provider unavailable' : reason === 'paused' ? 'provider asked to slow down' : reason === 'day' ? 'daily budget used' : 'rate limit'})`);
     this.retryAfterMs = waitMs;
-    this.wait = { on: key, reason: WAITING_ON[reason] };
+    this.wait = { on: key, reason: WAITING_ON[reason], seenAt: Date.now() };
   }
 }
 

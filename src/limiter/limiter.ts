@@ -42,6 +42,8 @@ export function createLimiter(redis: RedisClient, keys: KeyBuilder, specs: Recor
   const limits = limitsByKey(specs);
   /** The last 429 pause this process saw, per key. */
   const pausedUntil = new Map<string, number>();
+  /** Per key, the open circuit as this process last heard of it: grants up to `seq` were made before it opened. */
+  const circuits = new Map<string, { seq: number; until: number }>();
   /** This process's callers of a key ask Redis one at a time (see AskGate). */
   const gates = new Map<string, AskGate>();
   const gateOf = (key: string) => {
@@ -90,6 +92,10 @@ export function createLimiter(redis: RedisClient, keys: KeyBuilder, specs: Recor
           // one counts against the provider's RPM), so the shard waits out the pause instead.
           const paused = (pausedUntil.get(key) ?? 0) - Date.now();
           if (paused > 0) throw new LimiterWaitError(key, paused, 'paused');
+          // Likewise a slot reserved before the circuit opened: the call would only fail too (and
+          // use one of the shard's attempts).
+          const circuit = circuits.get(key);
+          if (circuit && result.grant.requests <= circuit.seq && circuit.until > Date.now()) throw new LimiterWaitError(key, circuit.until - Date.now(), 'circuit');
           return result.grant;
         }
         // A wait too long for the slot re-queues the shard. Its ticket stays registered until it
@@ -104,12 +110,14 @@ export function createLimiter(redis: RedisClient, keys: KeyBuilder, specs: Recor
       const correction = outcome.chargedTokens === undefined ? 0 : outcome.chargedTokens - reservedTokens;
       const left = outcome.remaining ?? {};
       if (outcome.kind === 'rate_limited') pausedUntil.set(key, Date.now() + (outcome.retryAfterMs ?? 1000));
-      await runScript(redis, 'limiter-settle', [keys.limiter(key)], [
+      const [openedAt, openMs] = await runScript<[number, number]>(redis, 'limiter-settle', [keys.limiter(key)], [
         0, correction, outcome.kind, Math.ceil(outcome.retryAfterMs ?? 1000),
         outcome.learned?.rpm ?? '', outcome.learned?.tpm ?? '', threshold, cooldown, maxCooldown, cut, spec.rpm ?? 0, spec.tpm ?? 0,
         outcome.grant?.at ?? '', outcome.grant?.requests ?? 0, outcome.grant?.tokens ?? 0,
         left.requests ?? '', left.resetRequestsMs ?? '', left.tokens ?? '', left.resetTokensMs ?? '', burst, pace,
       ]);
+      if (outcome.kind === 'ok') circuits.delete(key);
+      else if (openedAt > 0) circuits.set(key, { seq: openedAt, until: Date.now() + openMs });
     },
   };
 }

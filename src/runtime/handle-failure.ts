@@ -62,6 +62,6 @@ async function forgetRecordContents(job: Job<BatchJobData>): Promise<void> {
 }
 
 async function markWaiting(rt: RuntimeContext, job: Job, wait: WaitInfo, waitMs: number): Promise<void> {
-  const run = await rt.runs.setWaiting(job.data as PageJobData, { on: wait.on, reason: wait.reason, untilMs: Date.now() + waitMs });
+  const run = await rt.runs.setWaiting(job.data as PageJobData, { on: wait.on, reason: wait.reason, untilMs: Date.now() + waitMs, seenAtMs: wait.seenAt });
   if (run) rt.progress.report(run);
 }

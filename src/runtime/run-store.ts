@@ -169,7 +169,7 @@ export class RunStore {
   async addUsage(ref: RunRef, usage: Usage, answeredBy = '', unlessReason = ''): Promise<RunSnapshot | undefined> {
     const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
     const [outcome, fields] = await runScript<[number, (string | null)[]?]>(this.usageRedis, 'add-usage', [run.state], [
-      usage.promptTokens, usage.completionTokens, usage.costMicros, usage.calls, usage.cachedCalls, answeredBy, unlessReason,
+      usage.promptTokens, usage.completionTokens, usage.costMicros, usage.calls, usage.cachedCalls, answeredBy, unlessReason, Date.now(),
     ]);
     return outcome === 2 && fields ? toSnapshot(ref.runId, fields) : undefined;
   }
@@ -205,14 +205,17 @@ export class RunStore {
     return (await this.redis.get(this.keys.activeRun(pipelineId, userId))) ?? undefined;
   }
 
-  /** Marks a run as waiting on a provider (an open circuit, a 429 pause, a call in flight since `sinceMs`), for progress readers. */
-  async setWaiting(ref: RunRef, waiting: { on: string; reason: string; untilMs: number; sinceMs?: number }): Promise<RunSnapshot | undefined> {
+  /**
+   * Marks a run as waiting on a provider (an open circuit, a 429 pause, a call in flight since `sinceMs`), for progress
+   * readers; not when a paid answer on that key came after `seenAtMs` (the wait was learned before the provider was back).
+   */
+  async setWaiting(ref: RunRef, waiting: { on: string; reason: string; untilMs: number; sinceMs?: number; seenAtMs?: number }): Promise<RunSnapshot | undefined> {
     const run = this.keys.run(ref.pipelineId, ref.userId, ref.runId);
     const value = JSON.stringify({
       on: waiting.on, reason: waiting.reason, until: new Date(waiting.untilMs).toISOString(),
       ...(waiting.sinceMs === undefined ? {} : { since: new Date(waiting.sinceMs).toISOString() }),
     });
-    const [changed, fields] = await runScript<[number, (string | null)[]]>(this.redis, 'set-waiting', [run.state], [value, now()]);
+    const [changed, fields] = await runScript<[number, (string | null)[]]>(this.redis, 'set-waiting', [run.state], [value, now(), waiting.seenAtMs ?? '']);
     return changed ? toSnapshot(ref.runId, fields) : undefined;
   }
 

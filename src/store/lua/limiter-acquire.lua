@@ -22,7 +22,7 @@ local burst = tonumber(ARGV[7])
 local pace = tonumber(ARGV[8])
 local h = redis.call('HMGET', key, 'r', 't', 'ts', 'pausedUntil', 'learnedRpm', 'learnedTpm', 'circuitUntil',
   'failures', 'day', 'dayRequests', 'dayTokens', 'cutAt', 'ceilRpm', 'ceilTpm', 'probeUntil', 'probed',
-  'realRpm', 'realTpm', 'seqR', 'seqT', 'drawnAt')
+  'realRpm', 'realTpm', 'seqR', 'seqT', 'drawnAt', 'halfOpen')
 
 -- The limit in force is the smallest set: configured, advertised (ceil*), really enforced as the
 -- remaining/reset headers show it (real*), cut by 429s (learned*).
@@ -72,7 +72,12 @@ if pausedUntil > now then return { 0, pausedUntil - now, 'paused' } end
 
 local circuitUntil = tonumber(h[7] or '0')
 local failures = tonumber(h[8] or '0')
-if circuitUntil > now then return { 0, circuitUntil - now, 'circuit' } end
+if circuitUntil > now then
+  -- While a half-open probe is out, ask again soon: its success closes the circuit, and the others
+  -- resume within 100 ms of its answer rather than at the end of the probe's hold.
+  if h[22] == '1' then return { 0, math.min(circuitUntil - now, 100), 'circuit' } end
+  return { 0, circuitUntil - now, 'circuit' }
+end
 
 -- Priorities: while a live waiter with a better (lower) priority is queued, later shards yield.
 -- This is what makes the budget, not just worker slots, go to a new user's first batches first.
@@ -157,7 +162,7 @@ wait = math.ceil(wait)
 
 -- After an open circuit's cooldown, one caller goes through as a probe; the others wait for its answer.
 if failures > 0 and circuitUntil > 0 then
-  redis.call('HSET', key, 'circuitUntil', now + tonumber(ARGV[9]))
+  redis.call('HSET', key, 'circuitUntil', now + tonumber(ARGV[9]), 'halfOpen', 1)
 end
 if rpm > 0 then r = r - 1 end
 if tpm > 0 then t = t - want end

@@ -10,7 +10,7 @@
 -- ARGV[16] x-ratelimit-remaining-requests or ''  ARGV[17] x-ratelimit-reset-requests (ms) or ''
 -- ARGV[18] x-ratelimit-remaining-tokens or ''  ARGV[19] x-ratelimit-reset-tokens (ms) or ''
 -- ARGV[20] burst seconds  ARGV[21] pacing factor
--- Returns { circuit open until (ms, 0 if closed), consecutive failures }.
+-- Returns { grants made when the circuit opened (their running total; 0 when closed), ms it stays open }.
 local key = KEYS[1]
 -- @include smallest-limit
 local time = redis.call('TIME')
@@ -36,6 +36,7 @@ local usable = syncWithProvider(key, now, ARGV)
 
 if outcome == 'ok' then
   redis.call('HSET', key, 'failures', 0, 'circuitUntil', 0)
+  redis.call('HDEL', key, 'halfOpen', 'openedAtSeq')
   return { 0, 0 }
 end
 if outcome == 'rate_limited' then
@@ -65,12 +66,19 @@ if outcome == 'rate_limited' then
   return { 0, 0 }
 end
 if outcome == 'failed' then
+  -- Once open, only a failed probe doubles the cooldown: a call granted before the circuit opened
+  -- (in flight, or its slot reserved ahead) failing too says nothing new about the provider.
+  local c = redis.call('HMGET', key, 'openedAtSeq', 'circuitUntil', 'failures')
+  local seq = tonumber(ARGV[14]) or 0
+  if c[1] and seq > 0 and seq <= tonumber(c[1]) then return { tonumber(c[1]), math.max(0, tonumber(c[2] or '0') - now) } end
   local failures = redis.call('HINCRBY', key, 'failures', 1)
   if failures >= tonumber(ARGV[7]) then
     local cooldown = math.min(tonumber(ARGV[9]), tonumber(ARGV[8]) * 2 ^ (failures - tonumber(ARGV[7])))
-    redis.call('HSET', key, 'circuitUntil', now + cooldown)
-    return { now + cooldown, failures }
+    local openedAt = tonumber(redis.call('HGET', key, 'seqR') or '0')
+    redis.call('HSET', key, 'circuitUntil', now + cooldown, 'openedAtSeq', openedAt)
+    redis.call('HDEL', key, 'halfOpen')
+    return { openedAt, cooldown }
   end
-  return { 0, failures }
+  return { 0, 0 }
 end
 return { 0, 0 }
