@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { defineConfig, definePipeline, type Step } from '../src/index.js';
 import { createSluice, type Sluice } from '../src/runtime/index.js';
 import { startTestServer, type TestServer } from './support/progress-server.js';
@@ -99,6 +101,25 @@ describe('cancelling a run', () => {
 });
 
 describe('POST /v1/users/:userId/runs/:runId/cancel', () => {
+  it('takes the run\'s shards still waiting in the queue out of it, so nothing is left to come due', async () => {
+    prefix = uniquePrefix('cancel-queued');
+    const pipeline = definePipeline({ id: 'queued', source: synthetic.records({ count: 20, pageSize: 10 }), steps: (records) => records });
+    // No worker: the run's first page waits in the queue.
+    sluice = createSluice(defineConfig({ prefix, pipelines: [pipeline] }));
+    const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const queue = new Queue('default', { connection, prefix: `{${prefix}}` });
+    try {
+      const { runId } = await sluice.startRun('queued', { userId: 'u1' });
+      const queued = async () => (await queue.getJobs(['waiting', 'delayed', 'prioritized'])).filter((job) => job.id?.startsWith(`${runId}.`)).length;
+      expect(await queued()).toBe(1);
+      expect((await sluice.cancelRun('queued', 'u1', runId)).outcome).toBe('cancelled');
+      expect(await queued()).toBe(0);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+  });
+
   it("cancels the token's own run (200), then answers 409; another user's token gets 403, its own path 404", async () => {
     server = await startTestServer('cancel');
     const { runId } = await server.sluice.startRun('notes', { userId: 'ada' });

@@ -18,7 +18,7 @@ import { createQueueRegistry, DEFAULT_RUN_CAPS, type RuntimeContext } from './co
 import { noCredentialsProvider } from '../connector/credentials.js';
 import { InvalidInputError, TooManyRunsError } from '../errors/index.js';
 import { newRunId, parseUserId } from '../store/ids.js';
-import { addJobs, jobOptions, pageId } from './jobs.js';
+import { addJobs, jobId, jobOptions, pageId } from './jobs.js';
 import { StateEpoch, type StateLoss } from '../store/epoch.js';
 import { createKeys } from '../store/keys.js';
 import { answersPing, createRedis, DEFAULT_REDIS_URL, duplicateRedis, isCluster, type RedisClient } from '../store/redis.js';
@@ -271,6 +271,15 @@ export function createSluice(config: SluiceConfig, options: SluiceOptions = {}):
     return { runId: started.runId, created: started.created };
   }
 
+  /**
+   * A cancelled run's shards still waiting in the queue leave it now, rather than wait until due to
+   * do nothing; a shard that is running ends on its abort signal (BullMQ refuses to remove it).
+   */
+  async function dropQueuedShards(pipelineId: string, runId: string, shards: readonly string[]): Promise<void> {
+    const queue = queues.get(pipeline(pipelineId).queue);
+    await Promise.all(shards.map((shard) => queue.remove(jobId(runId, shard)).catch(() => 0)));
+  }
+
   let admin: SluiceAdmin | undefined;
   return {
     config,
@@ -308,12 +317,15 @@ export function createSluice(config: SluiceConfig, options: SluiceOptions = {}):
       const ref = { pipelineId: pipeline(pipelineId).id, userId: parseUserId(userId) };
       const id = runId ?? (await runs.activeRunId(ref.pipelineId, ref.userId));
       if (!id) return { outcome: 'not-found' };
+      // Read before the cancel, which empties the set: the shards whose queued jobs go with the run.
+      const pending = await redis.smembers(keys.run(ref.pipelineId, ref.userId, id).pending);
       const { changed, run } = await runs.cancel({ ...ref, runId: id });
       if (!run) return { outcome: 'not-found' };
       if (!changed) return { outcome: 'finished', run };
       prometheus.metrics.runEnded(run.pipeline, run.status);
       log.info({ runId: run.runId, userId: run.userId, pipelineId: run.pipeline }, 'run cancelled');
       await progress.publishRun('run.cancelled', run);
+      await dropQueuedShards(ref.pipelineId, id, pending);
       return { outcome: 'cancelled', run };
     },
     findRun: (userId, runId) => findPublishedRun(redis, keys, parseUserId(userId), runId),
