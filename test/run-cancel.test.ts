@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -162,6 +163,32 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
 }
 
 describe('sluice cancel', () => {
+  it('a run followed with `run --follow` that is cancelled ends the CLI with exit code 1', async () => {
+    prefix = uniquePrefix('cancel-follow');
+    const pipeline = definePipeline({ id: 'demo-files', source: synthetic.records({ count: 5, pageSize: 5 }) });
+    sluice = createSluice(defineConfig({ prefix, pipelines: [pipeline] }));
+    // No worker: the run stays running until cancelled.
+    const { runId } = await sluice.startRun('demo-files', { userId: 'u3' });
+    const child = spawn(process.execPath, ['--import', tsx, bin, 'run', 'demo-files', '--user', 'u3', '--follow', '--config', 'test/fixtures/config/cli.config.ts'], {
+      cwd: repoRoot,
+      env: { ...process.env, REDIS_URL, SLUICE_TEST_PREFIX: prefix },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = once(child, 'close');
+    let stdout = '';
+    // Cancel once the CLI says it follows the running run.
+    await new Promise<void>((resolve) =>
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+        if (stdout.includes(`already running: run ${runId}`)) resolve();
+      }),
+    );
+    expect((await sluice.cancelRun('demo-files', 'u3', runId)).outcome).toBe('cancelled');
+    const [code] = await exited;
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/u3\s+demo-files.*cancelled/);
+  });
+
   it("cancels the user's running run of the pipeline, then says there is nothing to cancel", async () => {
     prefix = uniquePrefix('cancel-cli');
     // The pipeline id of test/fixtures/config/cli.config.ts; no worker: the run stays running.

@@ -18,7 +18,7 @@ export function registerRun(program: Command): void {
     .argument('<pipeline>', 'pipeline id')
     .requiredOption('--user <id>', 'user the run is for')
     .option('--input <json>', 'run input for the sources, e.g. {"repos":["octo/hello"]}', jsonObject)
-    .option('--follow', 'show live progress and exit non-zero if the run fails')
+    .option('--follow', 'show live progress; exit 1 unless the run completes (failed or cancelled)')
     .option('--url <server>', 'go through a progress server (sluice serve) instead of Redis: start over HTTP, follow over SSE')
     .option('--token <token>', 'progress token for --url (default: SLUICE_TOKEN)')
     .action(async (pipelineId: string, options: RunOptions) => {
@@ -30,7 +30,7 @@ export function registerRun(program: Command): void {
         console.log(`${run.created ? 'started' : 'already running'}: run ${run.runId} of ${pipelineId} for ${options.user}`);
         if (!options.follow) return;
         const [final] = await followRuns(sluice, [options.user], [run.runId]);
-        if (final?.status === 'failed') process.exitCode = 1;
+        if (final && final.status !== 'completed') process.exitCode = 1;
       } finally {
         await sluice.close();
       }
@@ -43,5 +43,5 @@ async function runRemote(remote: RemoteTarget, pipelineId: string, options: RunO
   console.log(`${run.created ? 'started' : 'already running'}: run ${run.runId} of ${pipelineId} for ${options.user}`);
   if (!options.follow) return;
   const [final] = await followRemote(remote, options.user, [run.runId]);
-  if (final?.status === 'failed') process.exitCode = 1;
+  if (final && final.status !== 'completed') process.exitCode = 1;
 }
