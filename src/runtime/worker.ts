@@ -9,6 +9,7 @@ import { observeShards } from './observe-shard.js';
 import { processBatch } from './process-batch.js';
 import { processPage } from './process-page.js';
 import { RunCancellation } from './run-cancellation.js';
+import { SlotGovernor } from './slot-governor.js';
 import { processSweep } from './process-sweep.js';
 import { failedOutsideReason, startReconciler, type ReconcilerOptions } from './reconciler.js';
 
@@ -62,6 +63,13 @@ export function startWorkers(rt: RuntimeContext, connection: RedisClient, prefix
     schedule: async (data) => void (await rt.fireSchedule?.(data)),
   };
   const inFlight = new Map<string, InFlight>();
+  const governors = new Map(settings.queues.map((q) => [q.name, new SlotGovernor(q.concurrency)]));
+  /** Each queue's worker takes as many jobs at once as its governor allows (see SlotGovernor). */
+  const governed = (job: Job, error?: unknown) => {
+    const slots = governors.get(job.queueName)?.ended(error);
+    const worker = workers.find((w) => w.name === job.queueName);
+    if (slots !== undefined && worker && worker.concurrency !== slots) worker.concurrency = slots;
+  };
   // Three parameters: BullMQ passes its abort signal only to a processor that declares it.
   const process = async (job: Job, token: string | undefined, bullSignal: AbortSignal | undefined) => {
     const key = `${job.queueName}:${job.id}`;
@@ -96,12 +104,14 @@ export function startWorkers(rt: RuntimeContext, connection: RedisClient, prefix
       // and the OpenAI client never removes its listener): no MaxListenersExceededWarning for those.
       setMaxListeners(0, signal);
       await run(signal);
+      governed(job);
     } catch (error) {
       // The run was cancelled: whatever the aborted call threw, the shard just ends (its run's
       // status already stops every later shard), with no retry and no failure counted.
       if (shard.signal.aborted) return;
       // A job handed back at shutdown is not a failure either: another worker runs it again.
       if (handedBack.aborted) throw error;
+      governed(job, error);
       await handleShardError(rt, job, error, token);
     } finally {
       shard.release();
