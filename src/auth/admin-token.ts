@@ -1,5 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
-import { canonicalBase64url, mac, MIN_SECRET_BYTES } from './token.js';
+import { requireSecret, signToken, verifiedClaims } from './token.js';
 import { ProgressTokenError } from './token-error.js';
 
 /**
@@ -21,9 +20,7 @@ export interface AdminTokenOptions {
 export function createAdminToken({ secret, ttlSeconds = 3600, now = Date.now() }: AdminTokenOptions): string {
   requireAdminSecret(secret);
   if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) throw new RangeError(`ttlSeconds must be a positive number, got ${ttlSeconds}`);
-  const claims = { role: 'admin', exp: Math.floor(now / 1000 + ttlSeconds) };
-  const signed = `${VERSION}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  return `${signed}.${mac(secret, signed).toString('base64url')}`;
+  return signToken(VERSION, secret, { role: 'admin', exp: Math.floor(now / 1000 + ttlSeconds) });
 }
 
 /** A user's progress token by its shape (not verified): admin routes refuse it with 403, not 401. */
@@ -32,22 +29,11 @@ export const looksLikeProgressToken = (token: string): boolean => /^v1\.[A-Za-z0
 /** The token's expiry (seconds since the epoch), or a ProgressTokenError saying why it is refused. */
 export function verifyAdminToken(token: string, secret: string, now = Date.now()): { exp: number } {
   requireAdminSecret(secret);
-  const parts = typeof token === 'string' ? token.split('.') : [];
-  const [version, payload, signature] = parts;
-  if (parts.length !== 3 || version !== VERSION || !payload || !signature || !canonicalBase64url(payload) || !canonicalBase64url(signature)) {
-    throw new ProgressTokenError('token_malformed', 'token is not a Sluice admin token (admin1.<claims>.<signature>); make one with: sluice token --admin');
-  }
-  const expected = mac(secret, `${version}.${payload}`);
-  const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new ProgressTokenError('token_invalid', 'admin token signature does not match');
-  }
-  let claims: { role?: unknown; exp?: unknown };
-  try {
-    claims = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) ?? {}) as typeof claims;
-  } catch {
-    throw new ProgressTokenError('token_malformed', 'admin token claims are not JSON');
-  }
+  const claims = (verifiedClaims(token, secret, VERSION, {
+    malformed: 'token is not a Sluice admin token (admin1.<claims>.<signature>); make one with: sluice token --admin',
+    invalid: 'admin token signature does not match',
+    notJson: 'admin token claims are not JSON',
+  }) ?? {}) as { role?: unknown; exp?: unknown };
   if (claims.role !== 'admin' || typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) {
     throw new ProgressTokenError('token_malformed', 'admin token claims need role "admin" and a numeric exp');
   }
@@ -66,9 +52,5 @@ export function resolveAdminSecret(flag: string | undefined, env: NodeJS.Process
 }
 
 export function requireAdminSecret(secret: string): void {
-  if (typeof secret !== 'string' || secret.length === 0) throw new TypeError('a non-empty admin secret is required to sign and verify admin tokens');
-  const bytes = Buffer.byteLength(secret);
-  if (bytes < MIN_SECRET_BYTES) {
-    throw new TypeError(`the admin secret must be at least ${MIN_SECRET_BYTES} bytes, got ${bytes} (make one with: openssl rand -hex 32)`);
-  }
+  requireSecret(secret, 'admin');
 }
