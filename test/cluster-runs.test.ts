@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QueueEvents } from 'bullmq';
@@ -7,6 +6,7 @@ import { createSluice, loadConfig, type Sluice } from '../src/runtime/index.js';
 import { createKeys } from '../src/store/keys.js';
 import { checkRedis } from '../src/store/check-redis.js';
 import { createRedis } from '../src/store/redis.js';
+import { runCli } from './support/cli.js';
 import { useRedisCluster } from './support/use-redis-cluster.js';
 import { REDIS_URL, uniquePrefix } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
@@ -14,7 +14,6 @@ import { waitForRun } from './support/wait.js';
 import { startWorkerProcess, stopAllWorkerProcesses } from './support/worker-process.js';
 
 const CONFIG = fileURLToPath(new URL('./fixtures/e2e.config.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 const cluster = useRedisCluster();
 let sluice: Sluice | undefined;
@@ -31,18 +30,7 @@ async function open(prefix: string, records: number): Promise<Sluice> {
   return createSluice(defineConfig({ ...config, redis: cluster().url }));
 }
 
-/** Runs the CLI against the cluster; resolves with its exit code and output. */
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string>) => runCli(args, env);
 
 /** Users whose progress keys (`{user}`) lie on different masters. */
 const usersOnDifferentNodes = (prefix: string, count: number) => cluster().spread(count, (i) => `u${i}`, (user) => createKeys(prefix).progress(user).events);

@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -11,6 +9,7 @@ import { startTestServer, type TestServer } from './support/progress-server.js';
 import { deletePrefix, REDIS_URL, uniquePrefix } from './support/redis.js';
 import { synthetic } from './support/synthetic.js';
 import { waitForRun } from './support/wait.js';
+import { CLI_BIN, REPO_ROOT, runCli } from './support/cli.js';
 
 let sluice: Sluice | undefined;
 let server: TestServer | undefined;
@@ -142,25 +141,8 @@ describe('POST /v1/users/:userId/runs/:runId/cancel', () => {
   });
 });
 
-const bin = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', tsx, bin, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, REDIS_URL, SLUICE_TEST_PREFIX: prefix },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args, { REDIS_URL, SLUICE_TEST_PREFIX: prefix });
 
 describe('sluice cancel', () => {
   it('a run followed with `run --follow` that is cancelled ends the CLI with exit code 1', async () => {
@@ -169,8 +151,8 @@ describe('sluice cancel', () => {
     sluice = createSluice(defineConfig({ prefix, pipelines: [pipeline] }));
     // No worker: the run stays running until cancelled.
     const { runId } = await sluice.startRun('demo-files', { userId: 'u3' });
-    const child = spawn(process.execPath, ['--import', tsx, bin, 'run', 'demo-files', '--user', 'u3', '--follow', '--config', 'test/fixtures/config/cli.config.ts'], {
-      cwd: repoRoot,
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI_BIN, 'run', 'demo-files', '--user', 'u3', '--follow', '--config', 'test/fixtures/config/cli.config.ts'], {
+      cwd: REPO_ROOT,
       env: { ...process.env, REDIS_URL, SLUICE_TEST_PREFIX: prefix },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
