@@ -96,8 +96,10 @@ export class ProgressPublisher {
 
   /**
    * Writes the event under the state marker this process knows. Refused as written under another
-   * marker, the marker is checked at once: if Redis has a new one and the run's own state is there
-   * (a run started after the loss, not a ghost from before it), the event goes out under the new one.
+   * marker, the marker is checked at once: if the run's own state is there (a run started after the
+   * loss, not a ghost from before it), the event goes out under Redis's marker and stamps the user's
+   * copy with it: a process that wrote the user's progress under the old marker before it noticed
+   * the loss must not leave that user's later events refused.
    */
   private async append(ref: { runId: string; pipeline: string; userId: string }, seq: number, event: RunEvent, run: RunSnapshot | undefined): Promise<string | null> {
     const epoch = this.options.epoch;
@@ -106,12 +108,13 @@ export class ProgressPublisher {
     if (id !== 0) return id;
     await epoch!.check();
     const fresh = await epoch!.current();
-    if (fresh === marker || (await this.redis.hexists(this.keys.run(ref.pipeline, ref.userId, ref.runId).state, 'status')) === 0) return null;
-    const again = await this.write(ref.userId, ref.runId, seq, event, run, fresh);
+    if ((await this.redis.hexists(this.keys.run(ref.pipeline, ref.userId, ref.runId).state, 'status')) === 0) return null;
+    const again = await this.write(ref.userId, ref.runId, seq, event, run, fresh, true);
     return again === 0 ? null : again;
   }
 
-  private async write(userId: string, runId: string, seq: number, event: RunEvent, run: RunSnapshot | undefined, marker: string): Promise<string | null | 0> {
+  /** `stamp`: set the user's copy of the marker to `marker`, as a run.started event does. */
+  private async write(userId: string, runId: string, seq: number, event: RunEvent, run: RunSnapshot | undefined, marker: string, stamp = false): Promise<string | null | 0> {
     const keys = this.keys.progress(userId);
     const id = await runScript<string | null | 0>(this.redis, 'publish-progress', [keys.events, keys.snapshot, keys.epoch], [
       runId,
@@ -121,7 +124,7 @@ export class ProgressPublisher {
       this.options.maxEvents,
       this.options.maxRuns ?? 50,
       marker,
-      event.type === 'run.started' ? '1' : '0',
+      stamp || event.type === 'run.started' ? '1' : '0',
     ]);
     return id ?? null;
   }

@@ -64,20 +64,22 @@ export function startReconciler(rt: RuntimeContext, options: ReconcilerOptions):
     if (entries.length === 0) return;
     // Concurrent reads, not one pipeline: runs live in different Cluster slots (a cluster pipeline
     // must stay in one), and ioredis sends concurrent commands back to back anyway.
-    const states = await Promise.all(entries.map(({ ref }) => rt.redis.hmget(rt.keys.run(ref.pipelineId, ref.userId, ref.runId).state, 'status', 'seq')));
+    const states = await Promise.all(entries.map(({ ref }) => rt.redis.hmget(rt.keys.run(ref.pipelineId, ref.userId, ref.runId).state, 'status', 'seq', 'waiting')));
     const now = Date.now();
     // Index upkeep in one round trip (one key): ended runs leave, moving runs get their new seq and time.
     const upkeep = rt.redis.pipeline();
-    const stalled: { ref: RunRef; idleMs: number }[] = [];
+    const stalled: { ref: RunRef; idleMs: number; waiting: boolean }[] = [];
     for (const [i, { field, ref, seen }] of entries.entries()) {
-      const [status, seq] = states[i] ?? [];
+      const [status, seq, waiting] = states[i] ?? [];
       if (status !== 'running') upkeep.hdel(rt.keys.runningRuns, field);
       else if (Number(seq) !== seen.seq) upkeep.hset(rt.keys.runningRuns, field, JSON.stringify({ seq: Number(seq), at: now }));
-      else stalled.push({ ref, idleMs: now - seen.at });
+      else stalled.push({ ref, idleMs: now - seen.at, waiting: Boolean(waiting) });
     }
     await upkeep.exec();
-    for (const { ref, idleMs } of stalled) {
-      if (options.noProgressTimeoutMs > 0 && idleMs > options.noProgressTimeoutMs) {
+    for (const { ref, idleMs, waiting } of stalled) {
+      // A run waiting on a limit (a daily budget, a provider's cooldown) is not stuck: its jobs are
+      // still checked, but the no-progress clock does not fail it.
+      if (!waiting && options.noProgressTimeoutMs > 0 && idleMs > options.noProgressTimeoutMs) {
         await failRun(ref, `run timed out: no progress for ${Math.round(idleMs / 1000)} s (runs.noProgressTimeoutMs is ${options.noProgressTimeoutMs / 1000} s)`);
       } else {
         await inspect(ref);
@@ -111,17 +113,26 @@ export function startReconciler(rt: RuntimeContext, options: ReconcilerOptions):
     for (const shard of pending) multi.hmget(queue.toKey(jobId(ref.runId, shard)), 'timestamp', 'finishedOn', 'failedReason');
     for (const shard of pending) multi.zscore(queue.toKey('failed'), jobId(ref.runId, shard));
     const replies = (await multi.exec()) ?? [];
+    // A read that failed says nothing about the jobs: the pass ends here (and logs), nothing is judged.
+    const error = replies.find(([e]) => e)?.[0];
+    if (error || replies.length !== 2 * pending.length) throw error ?? new Error('job reads came back incomplete');
     const missing: string[] = [];
     for (const [i, shard] of pending.entries()) {
-      const [timestamp, , failedReason] = (replies[i]?.[1] as (string | null)[] | undefined) ?? [];
-      const failed = replies[pending.length + i]?.[1] !== null;
+      const [timestamp, , failedReason] = replies[i]![1] as (string | null)[];
+      const failed = typeof replies[pending.length + i]![1] === 'string';
       if (failed) {
         await failRun(ref, failedOutsideReason(shard, failedReason ?? 'no reason given'));
         return;
       }
       if (!timestamp) missing.push(shard);
     }
-    if (missing.length > 0) await requeue(ref, queue, missing);
+    if (missing.length === 0) return;
+    // A shard that completed between the two reads has no job either (removeOnComplete): only
+    // shards still pending now are re-queued.
+    const runKeys = rt.keys.run(ref.pipelineId, ref.userId, ref.runId);
+    const still = await Promise.all(missing.map((shard) => rt.redis.sismember(runKeys.pending, shard)));
+    const lost = missing.filter((_, i) => still[i] === 1);
+    if (lost.length > 0) await requeue(ref, queue, lost);
   };
 
   const requeue = async (ref: RunRef, queue: Queue, shards: string[]) => {

@@ -4,7 +4,7 @@
 -- ARGV[1] runId  ARGV[2] seq (0 for item events)  ARGV[3] event JSON
 -- ARGV[4] run snapshot JSON, or '' for item events  ARGV[5] stream length bound
 -- ARGV[6] runs a user's snapshot keeps (the oldest finished ones go first)
--- ARGV[7] the state marker the publisher works under, or '' (no check)  ARGV[8] '1' for a run.started event
+-- ARGV[7] the state marker the publisher works under, or '' (no check)  ARGV[8] '1' for a run.started event, or to stamp the marker for a run whose state Redis holds
 -- Returns the stream id; false when a newer state of the run was already published (events from
 -- many workers can race, but a reader never sees a run's counts go backwards); 0 when the event
 -- belongs to state Redis no longer has: the user's progress was written under another marker, or
