@@ -65,6 +65,17 @@ describe('limiter: capacity learned from remaining/reset headers', () => {
     expect(Number(realRpm)).toBeCloseTo(300, 0);
     expect(Number(realTpm)).toBeCloseTo(75_000, -1);
 
+    // An answer with nothing left (the window's last call) draws the bucket down but keeps the limit learned.
+    const last = await limiter.acquire('llm:m', 250, 5000);
+    await limiter.settle('llm:m', 250, {
+      kind: 'ok', chargedTokens: 250, grant: last,
+      ...fromHeaders({ 'x-ratelimit-limit-requests': '600', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '200ms',
+        'x-ratelimit-limit-tokens': '150000', 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '200ms' }),
+    });
+    const [keptRpm, keptTpm] = await redis().hmget(keys.limiter('llm:m'), 'realRpm', 'realTpm');
+    expect(Number(keptRpm)).toBeCloseTo(300, 0);
+    expect(Number(keptTpm)).toBeCloseTo(75_000, -1);
+
     // Capacity grows again: the next answer's headers show the whole advertised window.
     const again = await limiter.acquire('llm:m', 250, 5000);
     await limiter.settle('llm:m', 250, {

@@ -21,8 +21,10 @@ export function readRateLimitHeaders(headers: HeaderSource): RateLimitHeaders {
     return Array.isArray(value) ? value[0] : value;
   };
   const number = (name: string) => {
-    const value = Number(get(name));
-    return get(name) !== undefined && Number.isFinite(value) && value >= 0 ? value : undefined;
+    // An empty value is no value (Number('') would read it as 0).
+    const text = get(name)?.trim();
+    const value = Number(text);
+    return text && Number.isFinite(value) && value >= 0 ? value : undefined;
   };
   const retryAfterMs = number('retry-after-ms') ?? parseRetryAfter(get('retry-after'));
   return {

@@ -65,7 +65,9 @@ function limiterState(key: string, configured: LimitSpec, h: Record<string, stri
   const set = (value: number | undefined) => (value !== undefined && value > 0 ? value : undefined);
   const advertised = { rpm: set(num('ceilRpm')), tpm: set(num('ceilTpm')) };
   const learned = { rpm: set(num('learnedRpm')), tpm: set(num('learnedTpm')) };
-  const effective = { rpm: smallest(configured.rpm, advertised.rpm, learned.rpm), tpm: smallest(configured.tpm, advertised.tpm, learned.tpm) };
+  // What the provider's remaining/reset headers showed it really allows (limiter-sync.lua), as acquire uses it.
+  const real = { rpm: set(num('realRpm')), tpm: set(num('realTpm')) };
+  const effective = { rpm: smallest(configured.rpm, advertised.rpm, learned.rpm, real.rpm), tpm: smallest(configured.tpm, advertised.tpm, learned.tpm, real.tpm) };
   const pace = options.pace ?? 0.99;
   const burst = options.burstSeconds ?? 0.1;
   const elapsed = Math.max(0, now - (num('ts') ?? now));

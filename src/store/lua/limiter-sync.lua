@@ -25,8 +25,10 @@ local function syncWithProvider(key, now, ARGV)
   for _, d in ipairs(dims) do
     local remaining, reset = tonumber(d.remaining), tonumber(d.reset)
     local advertised = tonumber(d.ceil or '0') or 0
-    if remaining and reset and reset < 60000 then
-      usable = true
+    -- remaining 0 (a 429, the window's last call) says how little is left, not the rate: the bucket
+    -- is drawn down below, but the limit learned from earlier answers stays.
+    if remaining and reset and reset < 60000 then usable = true end
+    if remaining and remaining > 0 and reset and reset < 60000 then
       local real = remaining * 60000 / (60000 - reset)
       -- Rounding in the headers is not a lower limit: only a clear shortfall counts.
       if advertised > 0 and real < advertised * 0.995 then
