@@ -2,6 +2,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { classifyError, isSluiceError, type ErrorDecision, type WaitInfo } from '../errors/index.js';
 import { errorReason } from '../pipeline/step.js';
 import type { RuntimeContext } from './context.js';
+import type { RunRef } from './run-store.js';
 import { JOB_BATCH, type BatchJobData, type PageJobData } from './jobs.js';
 import { abandonBatch } from './process-batch.js';
 
@@ -44,13 +45,24 @@ export async function handleShardError(rt: RuntimeContext, job: Job, error: unkn
   if (job.name === JOB_BATCH && decision.action !== 'fail-run') {
     await abandonBatch(rt, job as Job<BatchJobData>, reason);
   } else {
-    const { changed, run } = await rt.runs.fail(job.data as PageJobData, reason);
-    // Schedules first (a revoked credential pauses them), so the failure event finds them updated.
-    if (changed) await rt.runEnded?.(run, error);
-    if (changed) await rt.progress.publishRun('run.failed', run);
+    await failRun(rt, job.data as PageJobData, reason, error);
   }
   if (job.name === JOB_BATCH) await forgetRecordContents(job as Job<BatchJobData>);
   throw new UnrecoverableError(reason);
+}
+
+/**
+ * Fails a run once with `reason`: its end is told to schedules and metrics, then published. Every
+ * path that fails a run (a shard's last attempt, the reconciler, a job BullMQ failed on its own, an
+ * invalid job) goes through here. True when this call failed it.
+ */
+export async function failRun(rt: RuntimeContext, ref: RunRef, reason: string, error: unknown = new Error(reason)): Promise<boolean> {
+  const { changed, run } = await rt.runs.fail(ref, reason);
+  if (!changed) return false;
+  // Schedules first (a revoked credential pauses them), so the failure event finds them updated.
+  await rt.runEnded?.(run, error);
+  await rt.progress.publishRun('run.failed', run);
+  return true;
 }
 
 /**

@@ -1,7 +1,10 @@
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { RuntimeMetrics, ShardOutcomeLabel } from './metrics.js';
 import { inSpan } from './tracing.js';
+
+/** Back in the queue, not failed: delayed (a wait), or handed back to waiting at shutdown. */
+const requeued = (error: unknown): boolean => error instanceof DelayedError || error instanceof WaitingError;
 
 type Processor = (job: Job, token: string | undefined, signal: AbortSignal | undefined) => Promise<void>;
 
@@ -25,10 +28,10 @@ export function observeShards(process: Processor, metrics: RuntimeMetrics, log: 
     const started = performance.now();
     let outcome: ShardOutcomeLabel = 'completed';
     try {
-      await inSpan('sluice.shard', { 'sluice.shard.kind': job.name, 'sluice.pipeline': pipeline, 'sluice.run': fields.runId ?? '', 'sluice.shard.id': String(job.id) }, () => process(job, token, signal), (error) => !(error instanceof DelayedError));
+      await inSpan('sluice.shard', { 'sluice.shard.kind': job.name, 'sluice.pipeline': pipeline, 'sluice.run': fields.runId ?? '', 'sluice.shard.id': String(job.id) }, () => process(job, token, signal), (error) => !requeued(error));
       log.debug(fields, 'shard completed');
     } catch (error) {
-      outcome = error instanceof DelayedError ? 'delayed' : error instanceof UnrecoverableError ? 'failed' : 'retried';
+      outcome = requeued(error) ? 'delayed' : error instanceof UnrecoverableError ? 'failed' : 'retried';
       const message = error instanceof Error ? error.message : String(error);
       if (outcome === 'delayed') log.debug(fields, 'shard waits');
       else log.warn({ ...fields, attempt: job.attemptsMade + 1, err: message }, outcome === 'failed' ? 'shard failed for good' : 'shard failed; retrying');

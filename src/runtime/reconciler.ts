@@ -3,6 +3,7 @@ import type { Queue } from 'bullmq';
 import type { RunSnapshot } from '../progress/events.js';
 import { runScript } from '../store/scripts.js';
 import type { RuntimeContext } from './context.js';
+import { failRun as failRunOnce } from './handle-failure.js';
 import { jobId, jobOptions, type JobSpec } from './jobs.js';
 import type { RunRef } from './run-store.js';
 
@@ -88,11 +89,7 @@ export function startReconciler(rt: RuntimeContext, options: ReconcilerOptions):
   };
 
   const failRun = async (ref: RunRef, reason: string) => {
-    const { changed, run } = await rt.runs.fail(ref, reason);
-    if (!changed) return;
-    rt.log.warn({ runId: ref.runId, userId: ref.userId, pipelineId: ref.pipelineId, reason }, 'reconciler failed a run');
-    await rt.runEnded?.(run, new Error(reason));
-    await rt.progress.publishRun('run.failed', run);
+    if (await failRunOnce(rt, ref, reason)) rt.log.warn({ runId: ref.runId, userId: ref.userId, pipelineId: ref.pipelineId, reason }, 'reconciler failed a run');
   };
 
   /** Looks at each pending shard's job: none, failed, or there (waiting, delayed, active). */

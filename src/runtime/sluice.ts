@@ -277,7 +277,12 @@ export function createSluice(config: SluiceConfig, options: SluiceOptions = {}):
    */
   async function dropQueuedShards(pipelineId: string, runId: string, shards: readonly string[]): Promise<void> {
     const queue = queues.get(pipeline(pipelineId).queue);
-    await Promise.all(shards.map((shard) => queue.remove(jobId(runId, shard)).catch(() => 0)));
+    await Promise.all(
+      shards.map((shard) =>
+        // A running shard cannot be removed (it ends on its abort signal); anything else is worth a line.
+        queue.remove(jobId(runId, shard)).catch((error: unknown) => log.warn({ runId, shard, err: error instanceof Error ? error.message : String(error) }, 'could not remove a cancelled run\'s job')),
+      ),
+    );
   }
 
   let admin: SluiceAdmin | undefined;

@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { WaitingError, Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../store/redis.js';
 import type { RuntimeContext } from './context.js';
-import { handleShardError } from './handle-failure.js';
+import { failRun, handleShardError } from './handle-failure.js';
 import { bindJob, InvalidJobError, JOB_SCHEDULE, runRefSchema, type JobHandlers } from './jobs.js';
 import { observeShards } from './observe-shard.js';
 import { processBatch } from './process-batch.js';
@@ -135,7 +135,11 @@ export function startWorkers(rt: RuntimeContext, connection: RedisClient, prefix
     // BullMQ fails a job that stalled too often when a worker next takes it, without running the
     // processor: no Sluice handler sees it, so its run is failed here (and by the reconciler otherwise).
     worker.on('failed', (job, error) => {
-      if (job?.deferredFailure) void failRunOutside(rt, job, error.message).catch(() => undefined);
+      if (job?.deferredFailure) {
+        void failRunOutside(rt, job, error.message).catch((cause: unknown) =>
+          rt.log.error({ jobId: job.id, err: cause instanceof Error ? cause.message : String(cause) }, 'could not fail the run of a job BullMQ failed'),
+        );
+      }
     });
   }
   return {
@@ -192,9 +196,7 @@ async function failRunOutside(rt: RuntimeContext, job: Job, reason: string): Pro
   const ref = runRefSchema.safeParse(job.data);
   if (!ref.success || job.id === undefined) return;
   const shard = job.id.slice(ref.data.runId.length + 1);
-  const { changed, run } = await rt.runs.fail(ref.data, failedOutsideReason(shard, reason));
-  if (changed) await rt.runEnded?.(run, new Error(reason));
-  if (changed) await rt.progress.publishRun('run.failed', run);
+  await failRun(rt, ref.data, failedOutsideReason(shard, reason), new Error(reason));
 }
 
 /**
@@ -204,6 +206,5 @@ async function failRunOutside(rt: RuntimeContext, job: Job, reason: string): Pro
 async function failRunOf(rt: RuntimeContext, job: Job, error: InvalidJobError): Promise<void> {
   const ref = runRefSchema.safeParse(job.data);
   if (!ref.success || (await rt.runs.status(ref.data)) !== 'running') return;
-  const { changed, run } = await rt.runs.fail(ref.data, error.message);
-  if (changed) await rt.progress.publishRun('run.failed', run);
+  await failRun(rt, ref.data, error.message, error);
 }
