@@ -21,7 +21,7 @@ import { newRunId, parseUserId } from '../store/ids.js';
 import { addJobs, jobId, jobOptions, pageId } from './jobs.js';
 import { StateEpoch, type StateLoss } from '../store/epoch.js';
 import { createKeys } from '../store/keys.js';
-import { answersPing, createRedis, DEFAULT_REDIS_URL, duplicateRedis, isCluster, type RedisClient } from '../store/redis.js';
+import { answersPing, createRedis, DEFAULT_REDIS_URL, duplicateRedis, type RedisClient } from '../store/redis.js';
 import { redactRedisUrl } from '../store/redis-url.js';
 import { RedisHealth } from '../store/redis-health.js';
 import { createLogger, type Logger } from './logger.js';
@@ -152,7 +152,7 @@ export function createSluice(config: SluiceConfig, options: SluiceOptions = {}):
   // An LLM call's own Redis commands (cache read, limiter, then settle + usage + cache write) go on a
   // connection of their own that sends whatever is asked in one event-loop turn as one pipeline:
   // a batch's cache reads together, and a call's three closing commands in one round trip.
-  const llmRedis = isCluster(redis) ? redis.duplicate(undefined, { enableAutoPipelining: true }) : redis.duplicate({ enableAutoPipelining: true });
+  const llmRedis = duplicateRedis(redis, undefined, true);
   const runs = new RunStore(redis, keys, llmRedis);
   const epoch = new StateEpoch(redis, keys.epoch);
   const progress = new ProgressPublisher(redis, keys, {

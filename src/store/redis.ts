@@ -42,11 +42,15 @@ export function newCluster(target: Extract<RedisTarget, { kind: 'cluster' }>, op
   });
 }
 
-/** A second connection to the same Redis (for blocking reads or subscriptions), optionally named. */
-export function duplicateRedis<T extends RedisClient>(client: T, connectionName?: string): T {
+/**
+ * A second connection to the same Redis (for blocking reads or subscriptions), optionally named;
+ * `autoPipelining` sends whatever is asked in one event-loop turn as one pipeline.
+ */
+export function duplicateRedis<T extends RedisClient>(client: T, connectionName?: string, autoPipelining = false): T {
   const name = connectionName === undefined ? {} : { connectionName };
-  if (isCluster(client)) return client.duplicate(undefined, { redisOptions: { ...client.options.redisOptions, ...name } }) as T;
-  return (client as Redis).duplicate(name) as T;
+  const pipelining = autoPipelining ? { enableAutoPipelining: true } : {};
+  if (isCluster(client)) return client.duplicate(undefined, { ...pipelining, redisOptions: { ...client.options.redisOptions, ...name } }) as T;
+  return (client as Redis).duplicate({ ...name, ...pipelining }) as T;
 }
 
 /** The servers holding the data: the master nodes of a cluster, or the one server. */

@@ -104,6 +104,6 @@ function inspectedNode(url: string): string {
   const target = parseRedisUrl(url);
   if (target.kind === 'single') return url;
   const node = target.nodes[0]!;
-  const auth = target.password === undefined ? '' : `${encodeURIComponent(target.username ?? '')}:${encodeURIComponent(target.password)}@`;
+  const auth = target.password === undefined && target.username === undefined ? '' : `${encodeURIComponent(target.username ?? '')}:${encodeURIComponent(target.password ?? '')}@`;
   return `${target.tls ? 'rediss' : 'redis'}://${auth}${node.host}:${node.port}`;
 }

@@ -78,11 +78,7 @@ async function newestFailures(redis: RedisClient, keys: KeyBuilder, runs: readon
   // One read per run with failures; not one pipeline, since runs of different users live in
   // different Cluster slots (ioredis sends concurrent commands back to back anyway).
   return Promise.all(
-    runs.map(async (run) => {
-      if (run.counts.failed === 0) return [];
-      const lines = await redis.lrange(keys.run(run.pipeline, run.userId, run.runId).failures, 0, FAILURES_IN_LIST - 1);
-      return lines.flatMap((line) => parseFailure(line) ?? []);
-    }),
+    runs.map((run) => (run.counts.failed === 0 ? [] : runFailures(redis, keys, run, FAILURES_IN_LIST))),
   );
 }
 

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { looksLikeProgressToken, verifyAdminToken } from '../../auth/admin-token.js';
 import { ProgressTokenError } from '../../auth/token-error.js';
+import { bearerToken } from '../auth.js';
 import { HttpError } from '../http-error.js';
 
 /**
@@ -10,7 +11,7 @@ import { HttpError } from '../http-error.js';
  */
 export function adminAccess(adminSecret: string): MiddlewareHandler {
   return async (c, next) => {
-    const token = c.req.header('authorization')?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+    const token = bearerToken(c.req.header('authorization'));
     if (!token) throw new HttpError(401, 'admin_token_missing', 'an admin token is required: Authorization: Bearer <token> (make one with: sluice token --admin)');
     if (looksLikeProgressToken(token)) {
       throw new HttpError(403, 'user_token_refused', "this is a user's progress token; admin routes need an admin token (sluice token --admin)");
