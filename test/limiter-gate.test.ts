@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LimiterWaitError } from '../src/limiter/index.js';
+import { AskGate } from '../src/limiter/gate.js';
 import { limiterHarness } from './support/limiter.js';
 
 const { limiterFor, redis } = limiterHarness('limiter-gate');
@@ -27,5 +28,21 @@ describe('limiter: callers of one process ask Redis one at a time', () => {
     } finally {
       connection.evalsha = evalsha;
     }
+  });
+
+  it('a gate is idle (and may be dropped) only with nobody asking, nobody queued and no refusal running', async () => {
+    const gate = new AskGate();
+    expect(gate.idle).toBe(true);
+    const turn = await gate.enter(1, Date.now() + 1000);
+    expect(gate.idle).toBe(false);
+    if (!('release' in turn)) throw new Error('expected a turn');
+    turn.release(60_000, 'rate');
+    expect(gate.idle).toBe(false);
+    turn.release(); // a second release changes nothing
+    const other = new AskGate();
+    const asked = await other.enter(1, Date.now() + 1000);
+    if (!('release' in asked)) throw new Error('expected a turn');
+    asked.release();
+    expect(other.idle).toBe(true);
   });
 });

@@ -42,6 +42,11 @@ export class AskGate {
     };
   }
 
+  /** Nobody asking or queued, and no refusal still running: the gate can be dropped and made anew. */
+  get idle(): boolean {
+    return !this.busy && this.queue.length === 0 && this.heldBy(Number.POSITIVE_INFINITY) === undefined;
+  }
+
   /** The latest wait still running among refusals at this priority or a better one. */
   private heldBy(priority: number): { until: number; reason: string } | undefined {
     const now = Date.now();

@@ -32,6 +32,9 @@ export interface Limiter {
 }
 
 /** A limiter shared by every worker process through Redis: one atomic script per acquisition. */
+/** Gates kept before idle ones are dropped. */
+const MAX_IDLE_GATES = 1000;
+
 export function createLimiter(redis: RedisClient, keys: KeyBuilder, specs: Record<string, LimitSpec>, options: LimiterOptions = {}): Limiter {
   const burst = options.burstSeconds ?? 0.1;
   const pace = options.pace ?? 0.99;
@@ -48,7 +51,11 @@ export function createLimiter(redis: RedisClient, keys: KeyBuilder, specs: Recor
   const gates = new Map<string, AskGate>();
   const gateOf = (key: string) => {
     let gate = gates.get(key);
-    if (!gate) gates.set(key, (gate = new AskGate()));
+    if (!gate) {
+      // Keys made from templates (`gmail:user:{userId}`) are many over a worker's life: idle gates go.
+      if (gates.size >= MAX_IDLE_GATES) for (const [k, g] of gates) if (g.idle) gates.delete(k);
+      gates.set(key, (gate = new AskGate()));
+    }
     return gate;
   };
 
