@@ -58,7 +58,7 @@ export class RedisHealth {
    * already told by the connection's own event, so it is swallowed; anything else is returned to log.
    */
   report(error: Error): Error | undefined {
-    if (!isConnectionError(error) && this.up) return error;
+    if (!isConnectionError(error)) return error;
     this.suppressed++;
     return undefined;
   }
